@@ -1,0 +1,98 @@
+"""The thin aiohttp shell: read the request, hand it to the core, write the answer."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from .errors import ApiError, Violation
+from .fake import Fake, Outcome, RawRequest
+
+FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
+log = logging.getLogger("mockserver")
+READ_CHUNK = 256 * 1024
+
+
+async def read_body(request: web.Request, limit: int) -> tuple[bytes, ApiError | None]:
+    """Read the body up to `limit` bytes; past it, stop reading and report 413."""
+    declared = request.content_length
+    if declared is not None and declared > limit:
+        return b"", _too_large(limit, f"Content-Length {declared}")
+    if declared is not None:
+        try:
+            data = await request.content.readexactly(declared)
+        except Exception as exc:  # the client went away or sent less than it declared
+            return b"", _truncated(declared, exc)
+        return data, None
+    buf = bytearray()
+    try:
+        while True:
+            chunk = await request.content.readany()
+            if not chunk:
+                break
+            buf += chunk
+            if len(buf) > limit:
+                return b"", _too_large(limit, f"more than {limit} bytes (chunked)")
+    except Exception as exc:
+        return b"", _truncated(None, exc)
+    return bytes(buf), None
+
+
+def _too_large(limit: int, got: str) -> ApiError:
+    return ApiError(
+        413,
+        [Violation("body", f"at most {limit} bytes (--max-body-size)", got)],
+        message=f"The request body is larger than the limit of {limit} bytes.",
+        headers={"Connection": "close"},
+    )
+
+
+def _truncated(declared: int | None, exc: BaseException) -> ApiError:
+    expected = f"{declared} bytes as declared by Content-Length" if declared is not None else "a complete body"
+    return ApiError(400, [Violation("body", expected, f"a body cut short ({type(exc).__name__})")])
+
+
+def to_response(outcome: Outcome) -> web.Response:
+    resp = web.Response(status=outcome.status, body=outcome.body, headers=outcome.headers)
+    if outcome.content_type:
+        resp.headers["Content-Type"] = outcome.content_type
+    return resp
+
+
+async def agent_handler(request: web.Request) -> web.StreamResponse:
+    """Every path not under /_ comes here: read, process in the core, answer."""
+    fake = request.app[FAKE_KEY]
+    body, problem = await read_body(request, fake.settings.max_body_size)
+    raw = RawRequest(
+        method=request.method,
+        path=request.path,
+        query_string=request.query_string,
+        headers=request.headers,
+        body=body,
+        body_problem=problem,
+    )
+    outcome = fake.process(raw)
+    if fake.settings.log_calls:
+        log_call(outcome)
+    return to_response(outcome)
+
+
+def log_call(outcome: Outcome) -> None:
+    r = outcome.record
+    if r.accepted:
+        detail = f"id {r.blob_id}" if r.blob_id is not None else "ok"
+    else:
+        detail = r.violations[0].message if r.violations else "rejected"
+    log.info("#%d %s %s -> %d %s", r.seq, r.method, r.path, r.status, detail)
+
+
+def build_app(fake: Fake) -> web.Application:
+    """Build the aiohttp application serving `fake`."""
+    from .debug import add_debug_routes
+
+    app = web.Application(client_max_size=fake.settings.max_body_size)
+    app[FAKE_KEY] = fake
+    add_debug_routes(app)
+    app.router.add_route("*", "/{tail:.*}", agent_handler)
+    return app

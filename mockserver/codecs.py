@@ -1,0 +1,195 @@
+"""Decode request bodies (JSON family, XML, form) to name/value pairs; encode answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
+
+from lxml import etree
+
+from .errors import ApiError, Violation, preview
+
+SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
+ERROR_NS = "http://schemas.datacontract.org/2004/07/SuperOffice.WebApi"
+XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
+MAX_FORM_FIELDS = 1000
+
+Pairs = list[tuple[str, Any]]
+
+
+class _JsonPairs(list[tuple[str, Any]]):
+    """A JSON object kept as ordered pairs, so duplicate names stay visible."""
+
+
+def _bad_body(expected: str, got: str) -> ApiError:
+    return ApiError(400, [Violation("body", expected, got)])
+
+
+def decode_text(body: bytes, codec: str, charset_label: str | None) -> str:
+    """Decode body bytes, naming the offending byte on failure."""
+    try:
+        return body.decode(codec)
+    except UnicodeDecodeError as exc:
+        label = charset_label or "utf-8 (the default)"
+        bad = body[exc.start : exc.start + 1].hex()
+        raise _bad_body(f"text in {label}", f"byte 0x{bad} at offset {exc.start}: {exc.reason}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json(text: str) -> Pairs:
+    """Parse a JSON request object into pairs."""
+    try:
+        value = json.loads(text, object_pairs_hook=_JsonPairs, parse_constant=_reject_constant)
+    except RecursionError:
+        raise _bad_body("a JSON object", "JSON nested too deeply to read") from None
+    except json.JSONDecodeError as exc:
+        raise _bad_body(
+            "a JSON object", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except ValueError as exc:
+        raise _bad_body("a JSON object", str(exc)) from None
+    if not isinstance(value, _JsonPairs):
+        kind = "array" if isinstance(value, list) else "null" if value is None else type(value).__name__
+        if isinstance(value, bool):
+            kind = "boolean"
+        elif isinstance(value, int | float):
+            kind = "number"
+        elif isinstance(value, str):
+            kind = "string"
+        raise _bad_body("a JSON object", f"a JSON {kind}")
+    return value
+
+
+def _xml_parser(codec: str | None) -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        encoding=codec,
+    )
+
+
+def decode_xml(body: bytes, codec: str | None) -> Pairs:
+    """Parse an XML request: child elements of any root, by local name."""
+    if not body.strip():
+        raise _bad_body("an XML document", "an empty body")
+    try:
+        root = etree.fromstring(body, _xml_parser(codec))
+    except etree.XMLSyntaxError as exc:
+        raise _bad_body("a well-formed XML document", f"{exc.msg}") from None
+    except (ValueError, LookupError) as exc:
+        raise _bad_body("a well-formed XML document", str(exc)) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise _bad_body("XML without a DTD (DTDs and entities are refused)", f"DOCTYPE {docinfo.doctype or '(internal)'}")
+    pairs: Pairs = []
+    for child in root:
+        if not isinstance(child.tag, str):
+            raise _bad_body("XML without entity references", f"entity {child!r}")
+        name = etree.QName(child).localname
+        if child.get(XSI_NIL, "").strip().lower() == "true":
+            pairs.append((name, None))
+        elif len(child):
+            pairs.append((name, _XmlElement(etree.QName(child[0]).localname)))
+        else:
+            pairs.append((name, child.text or ""))
+    return pairs
+
+
+class _XmlElement:
+    """Stands for an XML element that holds child elements where text was expected."""
+
+    def __init__(self, first_child: str) -> None:
+        self.first_child = first_child
+
+    def __repr__(self) -> str:
+        return f"an element containing <{self.first_child}>"
+
+
+def decode_form(text: str, codec: str) -> Pairs:
+    """Parse an application/x-www-form-urlencoded body."""
+    try:
+        return parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict", max_num_fields=MAX_FORM_FIELDS)
+    except UnicodeDecodeError as exc:
+        raise _bad_body(f"form values percent-encoded in {codec}", f"{exc.reason} at offset {exc.start}") from None
+    except ValueError as exc:
+        raise _bad_body(f"a form body of at most {MAX_FORM_FIELDS} fields", str(exc)) from None
+
+
+def decode_body(body: bytes, family: str, codec: str | None, charset_label: str | None) -> Pairs:
+    """Decode a request body of the given media family into name/value pairs."""
+    if family == "xml":
+        return decode_xml(body, codec)
+    text = decode_text(body, codec or "utf-8", charset_label)
+    if family == "json":
+        if not text.strip():
+            raise _bad_body("a JSON object", "an empty body")
+        return decode_json(text)
+    if family == "form":
+        return decode_form(text, codec or "utf-8")
+    raise _bad_body("a supported body", f"media family {family}")
+
+
+# ---- encoding -----------------------------------------------------------------------------
+
+
+def _xml_text(text: str) -> str:
+    # XML 1.0 cannot carry most control characters, even escaped.
+    clean = "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else f"\\x{ord(ch):02x}" for ch in text)
+    return escape(clean)
+
+
+def encode_int(value: int, fmt: str) -> bytes:
+    """Encode an int32 result as JSON or DataContract XML."""
+    if fmt == "xml":
+        return f'<int xmlns="{SERIALIZATION_NS}">{value}</int>'.encode()
+    return str(value).encode()
+
+
+def encode_base64_result(b64: str, fmt: str) -> bytes:
+    """Encode a byte[] result (already base64) as a JSON string or DataContract XML."""
+    if fmt == "xml":
+        return f'<base64Binary xmlns="{SERIALIZATION_NS}">{b64}</base64Binary>'.encode()
+    return f'"{b64}"'.encode()
+
+
+def encode_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def encode_error(body: dict[str, Any], fmt: str) -> bytes:
+    """Encode a SuperOffice error object as JSON or as DataContract-style XML."""
+    if fmt != "xml":
+        return encode_json(body)
+    parts = [f'<WebApiError xmlns="{ERROR_NS}" xmlns:i="http://www.w3.org/2001/XMLSchema-instance">']
+    for key in ("Error", "ErrorType", "Message", "ErrorSource"):
+        value = body[key]
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        parts.append(f"<{key}>{_xml_text(text)}</{key}>")
+    parts.append("<Violations>")
+    for v in body.get("Violations", []):
+        parts.append("<Violation>")
+        for key in ("location", "expected", "got", "message"):
+            tag = key.capitalize()
+            parts.append(f"<{tag}>{_xml_text(v[key])}</{tag}>")
+        parts.append("</Violation>")
+    parts.append("</Violations></WebApiError>")
+    return "".join(parts).encode()
+
+
+def describe_xml_value(value: Any) -> str:
+    """Say what an XML-bound value is, for a `got` field."""
+    if value is None:
+        return "nil"
+    if isinstance(value, _XmlElement):
+        return repr(value)
+    return f"text {preview(value)}"

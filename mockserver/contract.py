@@ -1,0 +1,400 @@
+"""Load contract files from `contracts/` into frozen dataclasses.
+
+A contract is data: one TOML file per agent call. Every problem found while loading names
+the file and the key (``contracts/SaveImageStream.toml: body.Image.type: ...``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from .errors import ContractError
+
+PROPERTY_TYPES = frozenset({"enum", "bytes", "string", "int32", "bool"})
+RESULT_TYPES = frozenset({"int32", "none", "bytes"})
+KNOWN_MEDIA_TYPES = frozenset(
+    {
+        "application/json",
+        "text/json",
+        "application/xml",
+        "text/xml",
+        "application/x-www-form-urlencoded",
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/octet-stream",
+    }
+)
+INT32_MAX = 2**31 - 1
+# Installed wheels carry the contracts inside the package; a source checkout has them on top.
+_PACKAGED = Path(__file__).resolve().parent / "contracts"
+DEFAULT_CONTRACTS_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "contracts"
+
+
+@dataclass(frozen=True, slots=True)
+class EnumType:
+    """A named enum: canonical member names and their numbers."""
+
+    name: str
+    members: Mapping[str, int]
+    by_lower: Mapping[str, str] = field(repr=False)
+    by_number: Mapping[int, str] = field(repr=False)
+
+    @classmethod
+    def build(cls, name: str, members: Mapping[str, int]) -> EnumType:
+        return cls(
+            name=name,
+            members=MappingProxyType(dict(members)),
+            by_lower=MappingProxyType({k.lower(): k for k in members}),
+            by_number=MappingProxyType({v: k for k, v in members.items()}),
+        )
+
+    def describe(self) -> str:
+        numbers = sorted(self.by_number)
+        span = f"{numbers[0]}-{numbers[-1]}" if numbers else "none"
+        return f"a {self.name} name or number ({span})"
+
+
+@dataclass(frozen=True, slots=True)
+class Property:
+    """One body property of a request."""
+
+    name: str
+    type: str
+    required: bool = False
+    warn_if_missing: bool = False
+    warn_if_empty: bool = False
+    sniff_image: bool = False
+    must_exist: str | None = None
+    enum: EnumType | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """A documented query parameter or header."""
+
+    name: str
+    type: str = "string"
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """A request body with the status the contract promises for it."""
+
+    name: str
+    body: Mapping[str, Any]
+    status: int
+
+
+@dataclass(frozen=True, slots=True)
+class Contract:
+    """Everything the fake knows about one agent call."""
+
+    source: Path
+    name: str
+    agent: str
+    operation_id: str
+    method: str
+    path: str
+    summary: str
+    description: str
+    behaviour: str
+    slow_threshold_ms: int
+    request_media_types: tuple[str, ...]
+    response_media_types: tuple[str, ...]
+    response_status: int
+    result: str
+    query: tuple[Param, ...]
+    headers: tuple[Param, ...]
+    properties: tuple[Property, ...]
+    enums: Mapping[str, EnumType]
+    examples: tuple[Example, ...]
+    by_lower: Mapping[str, Property] = field(repr=False)
+
+    def property(self, name: str) -> Property | None:
+        """Return the property bound by `name`, compared case-insensitively."""
+        return self.by_lower.get(name.lower())
+
+
+class _Reader:
+    """Typed access to one TOML table that reports problems as ``file: key: message``."""
+
+    def __init__(self, source: Path, table: Mapping[str, Any], prefix: str) -> None:
+        self.source = source
+        self.table = table
+        self.prefix = prefix
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def fail(self, name: str, message: str) -> ContractError:
+        return ContractError(self.source, self.key(name), message)
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        self.seen.add(name)
+        if name not in self.table:
+            if default is ...:
+                raise self.fail(name, "is required")
+            return default
+        value = self.table[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # TOML booleans are ints in Python; keep them apart.
+        if isinstance(value, bool) and bool not in kinds:
+            ok = False
+        else:
+            ok = isinstance(value, kinds)
+        if not ok:
+            wanted = " or ".join(k.__name__ for k in kinds)
+            raise self.fail(name, f"must be {wanted} (got {type(value).__name__} {value!r})")
+        return value
+
+    def sub(self, name: str, default: Any = ...) -> _Reader:
+        table = self.get(name, dict, default)
+        return _Reader(self.source, table if table is not ... else {}, self.key(name))
+
+    def finish(self) -> None:
+        for extra in sorted(set(self.table) - self.seen):
+            raise self.fail(extra, "is not a known key")
+
+
+def _media_types(reader: _Reader, name: str) -> tuple[str, ...]:
+    values = reader.get(name, list)
+    if not values:
+        raise reader.fail(name, "must list at least one media type")
+    out: list[str] = []
+    for i, value in enumerate(values):
+        if not isinstance(value, str) or value.lower() not in KNOWN_MEDIA_TYPES:
+            raise reader.fail(
+                f"{name}[{i}]",
+                f"must be one of {', '.join(sorted(KNOWN_MEDIA_TYPES))} (got {value!r})",
+            )
+        if value.lower() in out:
+            raise reader.fail(f"{name}[{i}]", f"repeats {value!r}")
+        out.append(value.lower())
+    return tuple(out)
+
+
+def _params(reader: _Reader, name: str) -> tuple[Param, ...]:
+    items = reader.get(name, list, [])
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise reader.fail(f"{name}[{i}]", "must be a table")
+        r = _Reader(reader.source, item, reader.key(f"{name}[{i}]"))
+        out.append(
+            Param(
+                name=r.get("name", str),
+                type=r.get("type", str, "string"),
+                description=r.get("description", str, ""),
+            )
+        )
+        r.finish()
+    return tuple(out)
+
+
+def _enums(reader: _Reader) -> dict[str, EnumType]:
+    enums_reader = reader.sub("enums", {})
+    out = {}
+    for enum_name in list(enums_reader.table):
+        members_reader = enums_reader.sub(enum_name)
+        members: dict[str, int] = {}
+        for member in list(members_reader.table):
+            number = members_reader.get(member, int)
+            if not (-(2**31) <= number <= INT32_MAX):
+                raise members_reader.fail(member, f"must be an int32 (got {number})")
+            if number in members.values():
+                raise members_reader.fail(member, f"repeats the number {number}")
+            if member.lower() in {m.lower() for m in members}:
+                raise members_reader.fail(member, "repeats a name (names are case-insensitive)")
+            members[member] = number
+        if not members:
+            raise enums_reader.fail(enum_name, "must have at least one member")
+        out[enum_name] = EnumType.build(enum_name, members)
+    return out
+
+
+def _properties(reader: _Reader, enums: Mapping[str, EnumType]) -> tuple[Property, ...]:
+    body = reader.sub("body", {})
+    out: list[Property] = []
+    lowered: set[str] = set()
+    for prop_name in list(body.table):
+        r = body.sub(prop_name)
+        ptype = r.get("type", str)
+        if ptype not in PROPERTY_TYPES:
+            raise r.fail("type", f"must be one of {', '.join(sorted(PROPERTY_TYPES))} (got {ptype!r})")
+        enum = None
+        if ptype == "enum":
+            enum_name = r.get("enum", str)
+            if enum_name not in enums:
+                raise r.fail("enum", f"names an enum not defined under [enums] (got {enum_name!r})")
+            enum = enums[enum_name]
+        if prop_name.lower() in lowered:
+            raise body.fail(prop_name, "repeats a property name (names are case-insensitive)")
+        lowered.add(prop_name.lower())
+        must_exist = r.get("must_exist", str, None)
+        if must_exist is not None and must_exist not in {"blob"}:
+            raise r.fail("must_exist", f"must be 'blob' (got {must_exist!r})")
+        out.append(
+            Property(
+                name=prop_name,
+                type=ptype,
+                required=r.get("required", bool, False),
+                warn_if_missing=r.get("warn_if_missing", bool, False),
+                warn_if_empty=r.get("warn_if_empty", bool, False),
+                sniff_image=r.get("sniff_image", bool, False),
+                must_exist=must_exist,
+                enum=enum,
+                description=r.get("description", str, ""),
+            )
+        )
+        r.finish()
+    return tuple(out)
+
+
+def _examples(reader: _Reader) -> tuple[Example, ...]:
+    items = reader.get("examples", list, [])
+    out = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise reader.fail(f"examples[{i}]", "must be a table")
+        r = _Reader(reader.source, item, f"examples[{i}]")
+        status = r.get("status", int)
+        if not 100 <= status <= 599:
+            raise r.fail("status", f"must be an HTTP status (got {status})")
+        out.append(Example(name=r.get("name", str), body=r.get("body", dict), status=status))
+        r.finish()
+    return tuple(out)
+
+
+def parse_contract(source: Path, data: Mapping[str, Any]) -> Contract:
+    """Check one parsed contract document and build its `Contract`."""
+    from .behaviours import BEHAVIOURS  # late: behaviours import contract types
+
+    top = _Reader(source, data, "")
+    op = top.sub("operation")
+    req = top.sub("request")
+    resp = top.sub("response")
+    enums = _enums(top)
+    method = op.get("method", str).upper()
+    if method not in {"POST", "PUT", "PATCH", "DELETE"}:
+        raise op.fail("method", f"must be POST, PUT, PATCH or DELETE (got {method!r})")
+    path = op.get("path", str)
+    if not path.lower().startswith("/api/v1/"):
+        raise op.fail("path", f"must start with /api/v1/ (got {path!r})")
+    behaviour = op.get("behaviour", str)
+    if behaviour not in BEHAVIOURS:
+        raise op.fail("behaviour", f"must be one of {', '.join(sorted(BEHAVIOURS))} (got {behaviour!r})")
+    result = resp.get("result", str)
+    if result not in RESULT_TYPES:
+        raise resp.fail("result", f"must be one of {', '.join(sorted(RESULT_TYPES))} (got {result!r})")
+    status = resp.get("status", int)
+    if not 200 <= status <= 299:
+        raise resp.fail("status", f"must be a 2xx status (got {status})")
+    properties = _properties(top, enums)
+    contract = Contract(
+        source=source,
+        name=op.get("name", str),
+        agent=op.get("agent", str),
+        operation_id=op.get("operation_id", str),
+        method=method,
+        path=path.rstrip("/"),
+        summary=op.get("summary", str, ""),
+        description=op.get("description", str, ""),
+        behaviour=behaviour,
+        slow_threshold_ms=op.get("slow_threshold_ms", int, 3000),
+        request_media_types=_media_types(req, "media_types"),
+        response_media_types=_media_types(resp, "media_types"),
+        response_status=status,
+        result=result,
+        query=_params(top, "query"),
+        headers=_params(top, "headers"),
+        properties=properties,
+        enums=MappingProxyType(enums),
+        examples=_examples(top),
+        by_lower=MappingProxyType({p.name.lower(): p for p in properties}),
+    )
+    for r in (op, req, resp, top):
+        r.finish()
+    return contract
+
+
+def load_contract(path: Path) -> Contract:
+    """Read and check one contract file."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ContractError(path, "", f"cannot be read ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ContractError(path, "", f"is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ContractError(path, "", f"is not valid TOML ({exc})") from None
+    return parse_contract(path, data)
+
+
+def contract_files(path: Path) -> list[Path]:
+    """Return the contract files at `path`: the file itself, or every ``*.toml`` inside."""
+    if path.is_dir():
+        files = sorted(p for p in path.glob("*.toml") if not p.name.startswith("."))
+        if not files:
+            raise ContractError(path, "", "holds no *.toml contract files")
+        return files
+    if not path.exists():
+        raise ContractError(path, "", "does not exist")
+    return [path]
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSet:
+    """All loaded contracts, looked up by method-independent path."""
+
+    contracts: tuple[Contract, ...]
+    by_path: Mapping[str, Contract] = field(repr=False)
+
+    @classmethod
+    def of(cls, contracts: Iterable[Contract]) -> ContractSet:
+        items = tuple(contracts)
+        by_path: dict[str, Contract] = {}
+        for c in items:
+            key = c.path.lower()
+            if key in by_path:
+                raise ContractError(c.source, "operation.path", f"repeats the path of {by_path[key].source.name}")
+            by_path[key] = c
+        return cls(items, MappingProxyType(by_path))
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.contracts)
+
+    def __len__(self) -> int:
+        return len(self.contracts)
+
+    def named(self, name: str) -> Contract:
+        for c in self.contracts:
+            if c.name.lower() == name.lower():
+                return c
+        raise KeyError(name)
+
+    def match(self, path: str) -> tuple[Contract | None, str]:
+        """Find the contract for a request path; return it with the tenant prefix.
+
+        Matching is case-insensitive, tolerates a trailing slash, and accepts any prefix
+        before ``/api/`` (``/Cust12345``, ``/SuperOffice``).
+        """
+        lowered = path.lower().rstrip("/")
+        idx = lowered.find("/api/")
+        if idx < 0:
+            return None, ""
+        return self.by_path.get(lowered[idx:]), path[:idx]
+
+
+def load_contracts(path: Path | None = None) -> ContractSet:
+    """Load every contract at `path` (default: the packaged ``contracts/``)."""
+    return ContractSet.of(load_contract(p) for p in contract_files(path or DEFAULT_CONTRACTS_DIR))

@@ -1,0 +1,355 @@
+"""The pure core: one request in (bytes and headers), one answer and one call record out.
+
+Nothing here imports aiohttp; the hypothesis suite drives `Fake.process` without sockets.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from multidict import CIMultiDict, CIMultiDictProxy
+
+from . import auth, codecs, media
+from .assertions import Assertions
+from .behaviours import BEHAVIOURS, Result
+from .config import Settings
+from .contract import Contract, ContractSet, load_contracts
+from .errors import ApiError, Violation, error_body, preview
+from .images import ImageInfo
+from .journal import NO_AUTH, NO_LOCALE, AuthInfo, CallList, CallRecord, Locale
+from .locales import parse_select, read_locale
+from .state import ImageStore, State
+from .validation import Binding, bind
+
+DEFAULT_OFFER = ("application/json", "text/json", "application/xml", "text/xml")
+DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
+
+
+@dataclass(frozen=True, slots=True)
+class RawRequest:
+    """A request as the HTTP shell saw it. `body_problem` is set when the body was not read."""
+
+    method: str
+    path: str
+    query_string: str = ""
+    headers: Mapping[str, str] = field(default_factory=lambda: CIMultiDictProxy(CIMultiDict()))
+    body: bytes = b""
+    body_problem: ApiError | None = None
+
+    @classmethod
+    def build(
+        cls,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
+        body: bytes = b"",
+        query: str = "",
+    ) -> RawRequest:
+        """Build a request from plain values (for tests and the core's own callers)."""
+        return cls(method.upper(), path, query, CIMultiDictProxy(CIMultiDict(headers or {})), body)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The answer to send and the record that was journaled."""
+
+    status: int
+    body: bytes
+    content_type: str | None
+    headers: dict[str, str]
+    record: CallRecord
+
+
+class _Call:
+    """What is learned about a call as it passes each step; becomes the CallRecord."""
+
+    __slots__ = ("auth", "locale", "select", "binding", "warnings", "fmt", "media", "content_type", "extra")
+
+    def __init__(self) -> None:
+        self.auth: AuthInfo = NO_AUTH
+        self.locale: Locale = NO_LOCALE
+        self.select: tuple[str, ...] = ()
+        self.binding: Binding | None = None
+        self.warnings: list[Violation] = []
+        self.fmt = "json"
+        self.media = "application/json"
+        self.content_type: str | None = None
+        self.extra: dict[str, Any] = {}
+
+
+class Fake(Assertions):
+    """One fake SuperOffice tenant: contracts, settings and state, without any networking."""
+
+    def __init__(self, settings: Settings | None = None, *, contracts: ContractSet | None = None, **overrides: Any):
+        base = settings or Settings()
+        self.settings = base.with_(**overrides) if overrides else base
+        self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
+        self.state = State(self.settings.first_id, self.settings.journal_limit)
+        self.credentials = auth.load_store(self.settings.credentials)
+
+    # ---- the user's view -------------------------------------------------------------------
+
+    @property
+    def calls(self) -> CallList:
+        """Every recorded call, oldest first (at most the journal limit)."""
+        return self.state.journal.snapshot()
+
+    @property
+    def images(self) -> ImageStore:
+        """Stored images by blob id: ``fake.images[33]`` is the bytes."""
+        return self.state.images
+
+    @property
+    def next_id(self) -> int:
+        return self.state.ids.peek
+
+    def reset(self) -> None:
+        """Forget everything: ids start again at the first id; journal and images are cleared."""
+        self.state.reset()
+
+    # ---- the pipeline ----------------------------------------------------------------------
+
+    def process(self, raw: RawRequest) -> Outcome:
+        """Answer one request and journal it. Never raises for anything a client can send."""
+        started = time.time()
+        contract, prefix = self.contracts.match(raw.path)
+        call = _Call()
+        query = tuple(parse_qsl(raw.query_string, keep_blank_values=True))
+        result: Result | None = None
+        headers: dict[str, str] = {}
+        try:
+            result = self._run(raw, contract, query, call)
+            status = contract.response_status if contract and raw.method == contract.method else 200
+            body, ctype = self._encode_result(contract, raw.method, result, call)
+        except ApiError as err:
+            status = err.status
+            headers.update(err.headers)
+            body = codecs.encode_error(err.body(), call.fmt)
+            ctype = f"{self._error_media(call)}; charset=utf-8"
+            violations = tuple(err.violations)
+        else:
+            violations = ()
+        binding = call.binding
+        record = CallRecord(
+            seq=self.state.journal.next_seq(),
+            time=started,
+            method=raw.method,
+            path=raw.path,
+            prefix=prefix,
+            operation=contract.name if contract else None,
+            query=query,
+            select=call.select,
+            headers=auth.redact_headers(raw.headers),
+            auth=call.auth,
+            locale=call.locale,
+            request=_summarise(binding),
+            status=status,
+            blob_id=result.blob_id if result is not None else None,
+            violations=violations,
+            warnings=tuple(call.warnings),
+            content_type=call.content_type,
+            response_type=ctype.partition(";")[0] if ctype else None,
+            result=_loggable(result.value) if result is not None else None,
+            extra=call.extra,
+        )
+        self.state.journal.append(record)
+        return Outcome(status, body, ctype, headers, record)
+
+    def _run(self, raw: RawRequest, contract: Contract | None, query: tuple[tuple[str, str], ...], call: _Call) -> Result:
+        self._negotiate(raw.headers, contract, call)
+        if contract is None:
+            known = ", ".join(f"{c.method} {c.path}" for c in self.contracts)
+            raise ApiError(
+                404,
+                [Violation("path", f"a known agent call ({known})", f"{raw.method} {preview(raw.path, 80)}")],
+                message=f"No agent call at {raw.path}. This fake serves: {known}.",
+            )
+        if raw.method in DESCRIBE_METHODS:
+            return Result(describe(contract))
+        if raw.method != contract.method:
+            allow = ", ".join(sorted({*DESCRIBE_METHODS, contract.method}))
+            raise ApiError(
+                405,
+                [Violation("method", f"one of {allow}", raw.method)],
+                headers={"Allow": allow},
+                message=f"The method {raw.method} is not allowed for {contract.name}; use {contract.method}.",
+            )
+        if raw.body_problem is not None:
+            raise raw.body_problem
+        call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
+        call.locale, locale_warnings = read_locale(raw.headers)
+        call.warnings.extend(locale_warnings)
+        call.select, select_warnings = parse_select(query)
+        call.warnings.extend(select_warnings)
+        family, codec, label = self._request_media(raw.headers, contract, call)
+        pairs = codecs.decode_body(raw.body, family, codec, label)
+        call.binding = binding = bind(pairs, contract, family)
+        call.warnings.extend(binding.warnings)
+        if self.settings.strict and call.warnings:
+            raise ApiError(400, binding.violations + call.warnings)
+        if binding.violations:
+            raise ApiError(400, binding.violations)
+        return BEHAVIOURS[contract.behaviour](self.state, contract, binding)
+
+    # ---- media types -----------------------------------------------------------------------
+
+    def _negotiate(self, headers: Mapping[str, str], contract: Contract | None, call: _Call) -> None:
+        offered = contract.response_media_types if contract else DEFAULT_OFFER
+        accept = headers.get("Accept")
+        chosen: str | None
+        if accept is None or not accept.strip():
+            chosen = self._format_from_content_type(headers, offered)
+        else:
+            try:
+                chosen = media.negotiate(media.parse_accept(accept), offered)
+            except media.MediaError as exc:
+                call.warnings.append(Violation("header.Accept", "a valid Accept header", f"{preview(accept, 60)}: {exc}"))
+                chosen = offered[0]
+            if chosen is None:
+                fallback = _first_of_family(offered, "json") or offered[0]
+                if self.settings.strict:
+                    call.fmt, call.media = _fmt(fallback), fallback
+                    raise ApiError(
+                        406,
+                        [Violation("header.Accept", f"one of {', '.join(offered)}", preview(accept, 60))],
+                        message=f"None of the types in Accept ({accept[:80]}) can be produced; "
+                        f"this call answers {', '.join(offered)}.",
+                    )
+                call.warnings.append(
+                    Violation(
+                        "header.Accept",
+                        f"one of {', '.join(offered)}",
+                        f"{preview(accept, 60)}; answered {fallback} instead",
+                    )
+                )
+                chosen = fallback
+        call.media = chosen
+        call.fmt = _fmt(chosen)
+
+    @staticmethod
+    def _format_from_content_type(headers: Mapping[str, str], offered: tuple[str, ...]) -> str:
+        # With no Accept the real server answers in the request's own format when it can.
+        ctype = headers.get("Content-Type")
+        if ctype:
+            try:
+                mtype = media.parse_media_type(ctype).type
+            except media.MediaError:
+                mtype = ""
+            if mtype in offered and media.family(mtype) in {"json", "xml"}:
+                return mtype
+        return offered[0]
+
+    def _error_media(self, call: _Call) -> str:
+        if call.fmt == "xml":
+            return call.media
+        return call.media if call.fmt == "json" else "application/json"
+
+    def _request_media(self, headers: Mapping[str, str], contract: Contract, call: _Call) -> tuple[str, str | None, str | None]:
+        supported = ", ".join(contract.request_media_types)
+        value = headers.get("Content-Type")
+        if value is None or not value.strip():
+            raise ApiError(
+                415,
+                [Violation("header.Content-Type", f"one of {supported}", "no Content-Type header")],
+                message=f"The request has no Content-Type. Send one of: {supported}.",
+            )
+        call.content_type = value
+        try:
+            mt = media.parse_media_type(value)
+        except media.MediaError as exc:
+            raise ApiError(415, [Violation("header.Content-Type", f"one of {supported}", f"{preview(value, 60)}: {exc}")]) from None
+        if mt.type not in contract.request_media_types:
+            raise ApiError(
+                415,
+                [Violation("header.Content-Type", f"one of {supported}", preview(mt.type, 60))],
+                message=f"The media type {mt.type} is not supported for {contract.name}. Send one of: {supported}.",
+            )
+        codec = None
+        if mt.charset is not None:
+            codec = media.charset_codec(mt.charset)
+            if codec is None:
+                raise ApiError(
+                    415,
+                    [Violation("header.Content-Type.charset", "a known charset such as utf-8, utf-16 or iso-8859-1", preview(mt.charset, 40))],
+                    message=f"The charset {mt.charset!r} is not known.",
+                )
+        return media.family(mt.type), codec, mt.charset
+
+    def _encode_result(self, contract: Contract | None, method: str, result: Result, call: _Call) -> tuple[bytes, str | None]:
+        if contract is None or method in DESCRIBE_METHODS:
+            return codecs.encode_json(result.value), "application/json; charset=utf-8"
+        ctype = f"{call.media}; charset=utf-8"
+        if contract.result == "none":
+            return b"", None
+        if contract.result == "int32":
+            return codecs.encode_int(result.value, call.fmt), ctype
+        data: bytes = result.value
+        if call.fmt == "raw":
+            return data, call.media
+        return codecs.encode_base64_result(base64.b64encode(data).decode("ascii"), call.fmt), ctype
+
+
+def _fmt(media_type: str) -> str:
+    fam = media.family(media_type)
+    return fam if fam in {"json", "xml"} else "raw"
+
+
+def _first_of_family(offered: tuple[str, ...], family: str) -> str | None:
+    return next((m for m in offered if media.family(m) == family), None)
+
+
+def _summarise(binding: Binding | None) -> dict[str, Any]:
+    if binding is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in binding.values.items():
+        out[name] = binding.images[name] if isinstance(value, bytes) and name in binding.images else value
+    return out
+
+
+def _loggable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return ImageInfo.of(value).to_json()
+    if isinstance(value, dict):
+        return None  # a GET description: not worth keeping per call
+    return value
+
+
+def describe(contract: Contract) -> dict[str, Any]:
+    """Describe an agent call from its contract, as a GET on the agent URL does."""
+    props = []
+    for p in contract.properties:
+        item: dict[str, Any] = {"Name": p.name, "Type": p.type, "Required": p.required}
+        if p.enum is not None:
+            item["Enum"] = p.enum.name
+            item["Values"] = dict(p.enum.members)
+        props.append(item)
+    return {
+        "Name": contract.name,
+        "OperationId": contract.operation_id,
+        "Method": contract.method,
+        "Path": contract.path,
+        "Summary": contract.summary,
+        "Description": contract.description,
+        "RequestMediaTypes": list(contract.request_media_types),
+        "ResponseMediaTypes": list(contract.response_media_types),
+        "Parameters": [{"Name": q.name, "In": "query", "Type": q.type} for q in contract.query]
+        + [{"Name": h.name, "In": "header"} for h in contract.headers],
+        "Body": props,
+        "Result": contract.result,
+        "Status": contract.response_status,
+    }
+
+
+def json_dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+__all__ = ["Fake", "Outcome", "RawRequest", "describe", "error_body"]

@@ -1,0 +1,77 @@
+"""The mutable state of one fake: ids, stored images, attachments, the journal."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from .ids import IdSequence
+from .images import ImageInfo
+from .journal import CallLog
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An image as stored: the bytes once, plus what was said about them."""
+
+    blob_id: int
+    data: bytes
+    info: ImageInfo
+    type: str | None
+    description: str | None
+
+
+class ImageStore(Mapping[int, bytes]):
+    """Blob id → bytes, read-only to users (``fake.images[33]``)."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, StoredImage] = {}
+        self._lock = threading.Lock()
+
+    def put(
+        self, blob_id: int, data: bytes, type: str | None, description: str | None, info: ImageInfo | None = None
+    ) -> StoredImage:
+        stored = StoredImage(blob_id, data, info or ImageInfo.of(data), type, description)
+        with self._lock:
+            self._items[blob_id] = stored
+        return stored
+
+    def entry(self, blob_id: int) -> StoredImage | None:
+        return self._items.get(blob_id)
+
+    def __getitem__(self, blob_id: int) -> bytes:
+        try:
+            return self._items[blob_id].data
+        except KeyError:
+            known = ", ".join(map(str, list(self._items)[:10])) or "none"
+            raise KeyError(f"no image with blob id {blob_id} (stored ids: {known})") from None
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+class State:
+    """Everything a fake remembers; one per fake, nothing global."""
+
+    def __init__(self, first_id: int = 1, journal_limit: int = 10_000) -> None:
+        self.ids = IdSequence(first_id)
+        self.images = ImageStore()
+        self.journal = CallLog(journal_limit)
+        self.attachments: dict[str, dict[int, int]] = {}
+
+    def attach(self, kind: str, key: int, blob_id: int) -> None:
+        self.attachments.setdefault(kind, {})[key] = blob_id
+
+    def reset(self) -> None:
+        self.ids.reset()
+        self.images.clear()
+        self.journal.clear(reset_seq=True)
+        self.attachments.clear()

@@ -1,0 +1,231 @@
+"""Bind decoded body pairs to a contract's properties: typed values, violations, warnings."""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .codecs import describe_xml_value
+from .contract import INT32_MAX, Contract, Property
+from .errors import Violation, describe_json_value, preview
+from .images import FORMAT_NAMES, ImageInfo
+
+_B64_ALPHABET = re.compile(r"[^A-Za-z0-9+/=]")
+_WHITESPACE = re.compile(r"[ \t\r\n]")
+_INT_TEXT = re.compile(r"[+-]?\d{1,12}")
+
+
+class Base64Error(ValueError):
+    """Text is not base64 under .NET's Convert.FromBase64String rules."""
+
+
+def decode_base64(text: str) -> bytes:
+    """Decode base64 as .NET does: padding required, whitespace allowed anywhere."""
+    try:
+        return _strict_b64(text)
+    except (binascii.Error, ValueError):
+        pass
+    stripped = _WHITESPACE.sub("", text) if _WHITESPACE.search(text) else text
+    try:
+        return _strict_b64(stripped)
+    except (binascii.Error, ValueError):
+        raise Base64Error(_diagnose_b64(text, stripped)) from None
+
+
+def _strict_b64(text: str) -> bytes:
+    if len(text) % 4:
+        raise ValueError("length")
+    if text.endswith("==="):
+        raise ValueError("padding")
+    return binascii.a2b_base64(text, strict_mode=True)
+
+
+def _diagnose_b64(original: str, stripped: str) -> str:
+    bad = _B64_ALPHABET.search(original.replace(" ", "").replace("\t", "").replace("\r", "").replace("\n", ""))
+    if bad:
+        # Report the offset in what the client sent, not in the stripped text.
+        ch = bad.group()
+        offset = _offset_in_original(original, ch)
+        shown = repr(ch)[1:-1] if not ch.isprintable() else ch
+        return f"'{shown}' at offset {offset} is not a base64 character"
+    pad = stripped.find("=")
+    if 0 <= pad < len(stripped) - 2 or (pad >= 0 and stripped[pad:].strip("=")):
+        return f"'=' at offset {pad} is padding in the middle of the data"
+    if len(stripped) % 4:
+        return f"{len(stripped)} base64 characters is not a multiple of 4 (padding missing?)"
+    return "not valid base64"
+
+
+def _offset_in_original(original: str, ch: str) -> int:
+    for i, c in enumerate(original):
+        if c == ch and c not in " \t\r\n":
+            return i
+    return -1
+
+
+@dataclass(slots=True)
+class Binding:
+    """The result of binding one body: typed values, what was wrong, what was odd."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
+    images: dict[str, ImageInfo] = field(default_factory=dict)
+
+
+def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
+    """Check every pair against the contract and collect all problems at once."""
+    out = Binding()
+    seen: dict[str, str] = {}
+    invalid: set[str] = set()
+    describe = describe_xml_value if family == "xml" else describe_json_value
+    for name, raw in pairs:
+        prop = contract.property(name)
+        where = f"body.{prop.name if prop else name}"
+        if prop is None:
+            known = ", ".join(p.name for p in contract.properties)
+            out.warnings.append(Violation(where, f"one of the known properties ({known})", "an unknown property"))
+            continue
+        if prop.name in seen:
+            out.violations.append(
+                Violation(
+                    where,
+                    "given once (property names are case-insensitive)",
+                    f"'{seen[prop.name]}' and '{name}'",
+                )
+            )
+            invalid.add(prop.name)
+            continue
+        seen[prop.name] = name
+        if raw is None:
+            continue  # null / xsi:nil: treated as absent below
+        try:
+            value = _coerce(prop, raw, family, describe, out.warnings)
+        except _Bad as bad:
+            out.violations.append(Violation(where, bad.expected, bad.got))
+            invalid.add(prop.name)
+            continue
+        out.values[prop.name] = value
+    for prop in contract.properties:
+        where = f"body.{prop.name}"
+        present = prop.name in out.values
+        if prop.name in invalid:
+            continue
+        if not present:
+            if prop.required:
+                out.violations.append(Violation(where, f"{_expected(prop)} (required)", "nothing"))
+            elif prop.warn_if_missing:
+                out.warnings.append(Violation(where, f"{_expected(prop)} (the server stores 0 when absent)", "nothing"))
+            continue
+        value = out.values[prop.name]
+        if prop.type == "bytes":
+            info = ImageInfo.of(value)
+            out.images[prop.name] = info
+            if prop.warn_if_empty and not value:
+                out.warnings.append(Violation(where, "a non-empty image", "0 bytes"))
+            elif prop.sniff_image and info.format is None:
+                out.warnings.append(
+                    Violation(where, f"an image ({FORMAT_NAMES})", f"{len(value)} bytes starting {preview(value[:8], 8)}")
+                )
+    return out
+
+
+class _Bad(Exception):
+    def __init__(self, expected: str, got: str) -> None:
+        self.expected = expected
+        self.got = got
+
+
+def _expected(prop: Property) -> str:
+    if prop.type == "enum" and prop.enum is not None:
+        return prop.enum.describe()
+    return {
+        "bytes": "base64",
+        "string": "a string",
+        "int32": "an int32",
+        "bool": "true or false",
+    }.get(prop.type, prop.type)
+
+
+def _coerce(prop: Property, raw: Any, family: str, describe: Any, warnings: list[Violation]) -> Any:
+    if prop.type == "enum":
+        return _coerce_enum(prop, raw, describe)
+    if prop.type == "bytes":
+        return _coerce_bytes(prop, raw, family, describe)
+    if prop.type == "string":
+        if isinstance(raw, str):
+            return raw
+        if isinstance(raw, int | float) and family == "json":
+            # The .NET JSON reader turns a primitive into its text for a string property.
+            text = str(raw).lower() if isinstance(raw, bool) else json_number_text(raw)
+            warnings.append(Violation(f"body.{prop.name}", "a string", f"{describe(raw)}, read as '{text}'"))
+            return text
+        raise _Bad("a string", describe(raw))
+    if prop.type == "int32":
+        return _coerce_int32(raw, describe)
+    if prop.type == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in {"true", "false"}:
+            return raw.strip().lower() == "true"
+        raise _Bad("true or false", describe(raw))
+    raise _Bad(prop.type, describe(raw))  # unreachable: contract.py checks the type names
+
+
+def json_number_text(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _coerce_int32(raw: Any, describe: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    elif isinstance(raw, str) and _INT_TEXT.fullmatch(raw.strip()):
+        number = int(raw.strip())
+    else:
+        raise _Bad("an int32", describe(raw))
+    if not -(2**31) <= number <= INT32_MAX:
+        raise _Bad("an int32", f"{number}, out of range")
+    return number
+
+
+def _coerce_enum(prop: Property, raw: Any, describe: Any) -> str:
+    enum = prop.enum
+    assert enum is not None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw in enum.by_number:
+            return enum.by_number[raw]
+        raise _Bad(enum.describe(), f"number {raw}, which is not a {enum.name}")
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.lower() in enum.by_lower:
+            return enum.by_lower[text.lower()]
+        if _INT_TEXT.fullmatch(text):
+            number = int(text)
+            if number in enum.by_number:
+                return enum.by_number[number]
+            raise _Bad(enum.describe(), f"'{text}', which is not a {enum.name}")
+        raise _Bad(enum.describe(), f"{preview(raw)}, which is not a {enum.name}")
+    raise _Bad(enum.describe(), describe(raw))
+
+
+def _coerce_bytes(prop: Property, raw: Any, family: str, describe: Any) -> bytes:
+    if isinstance(raw, str):
+        try:
+            return decode_base64(raw)
+        except Base64Error as exc:
+            hint = ""
+            if family == "form" and " " in raw:
+                hint = "; in a form body '+' must be sent as %2B"
+            raise _Bad("base64", f"{preview(raw)}: {exc}{hint}") from None
+    if isinstance(raw, list) and family == "json":
+        for i, item in enumerate(raw):
+            if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= 255:
+                raise _Bad(
+                    "base64, or an array of integers 0-255",
+                    f"array whose item {i} is {describe_json_value(item)}",
+                )
+        return bytes(raw)
+    expected = "base64, or an array of integers 0-255" if family == "json" else "base64"
+    raise _Bad(expected, describe(raw))
