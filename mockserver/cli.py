@@ -46,8 +46,19 @@ def _serve_parser(sub: Any) -> None:
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Combine defaults, MOCKSERVER_* variables and command-line options (highest wins)."""
     values: dict[str, Any] = env_overrides()
-    for name in ("host", "port", "first_id", "strict", "max_body_size", "installation", "credentials",
-                 "journal_limit", "admin_token", "contracts", "state"):
+    for name in (
+        "host",
+        "port",
+        "first_id",
+        "strict",
+        "max_body_size",
+        "installation",
+        "credentials",
+        "journal_limit",
+        "admin_token",
+        "contracts",
+        "state",
+    ):
         value = getattr(args, name, None)
         if value is not None:
             values[name] = value
@@ -116,7 +127,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mockserver", description="A contract-testing fake of SuperOffice's SaveImageStream.")
+    parser = argparse.ArgumentParser(
+        prog="mockserver", description="A contract-testing fake of SuperOffice's SaveImageStream."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     c = sub.add_parser("check", help="validate contract files; name file and key on every problem")

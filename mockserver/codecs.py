@@ -48,9 +48,7 @@ def decode_json(text: str) -> Pairs:
     except RecursionError:
         raise _bad_body("a JSON object", "JSON nested too deeply to read") from None
     except json.JSONDecodeError as exc:
-        raise _bad_body(
-            "a JSON object", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
+        raise _bad_body("a JSON object", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:
         raise _bad_body("a JSON object", str(exc)) from None
     if not isinstance(value, _JsonPairs):
@@ -78,19 +76,29 @@ def _xml_parser(codec: str | None) -> etree.XMLParser:
     )
 
 
-def decode_xml(body: bytes, codec: str | None) -> Pairs:
-    """Parse an XML request: child elements of any root, by local name."""
+def decode_xml(body: bytes, codec: str | None, charset_label: str | None = None) -> Pairs:
+    """Parse an XML request: child elements of any root, by local name.
+
+    With a charset parameter the bytes are decoded by Python (which knows more charsets than
+    libxml2) and handed to lxml as UTF-8; the HTTP charset then overrides the XML declaration.
+    Without one, XML's own rules apply (BOM, then the declaration, then UTF-8).
+    """
+    if codec is not None:
+        body = decode_text(body, codec, charset_label).encode("utf-8")
+        codec = "utf-8"
     if not body.strip():
         raise _bad_body("an XML document", "an empty body")
     try:
         root = etree.fromstring(body, _xml_parser(codec))
     except etree.XMLSyntaxError as exc:
         raise _bad_body("a well-formed XML document", f"{exc.msg}") from None
-    except (ValueError, LookupError) as exc:
+    except (ValueError, LookupError, etree.LxmlError) as exc:
         raise _bad_body("a well-formed XML document", str(exc)) from None
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
-        raise _bad_body("XML without a DTD (DTDs and entities are refused)", f"DOCTYPE {docinfo.doctype or '(internal)'}")
+        raise _bad_body(
+            "XML without a DTD (DTDs and entities are refused)", f"DOCTYPE {docinfo.doctype or '(internal)'}"
+        )
     pairs: Pairs = []
     for child in root:
         if not isinstance(child.tag, str):
@@ -128,8 +136,9 @@ def decode_form(text: str, codec: str) -> Pairs:
 def decode_body(body: bytes, family: str, codec: str | None, charset_label: str | None) -> Pairs:
     """Decode a request body of the given media family into name/value pairs."""
     if family == "xml":
-        return decode_xml(body, codec)
-    text = decode_text(body, codec or "utf-8", charset_label)
+        return decode_xml(body, codec, charset_label)
+    # A byte order mark is not content; .NET readers skip it too.
+    text = decode_text(body, codec or "utf-8", charset_label).removeprefix("\ufeff")
     if family == "json":
         if not text.strip():
             raise _bad_body("a JSON object", "an empty body")

@@ -70,7 +70,18 @@ class Outcome:
 class _Call:
     """What is learned about a call as it passes each step; becomes the CallRecord."""
 
-    __slots__ = ("auth", "locale", "select", "binding", "warnings", "fmt", "media", "content_type", "extra")
+    __slots__ = (
+        "auth",
+        "binding",
+        "content_type",
+        "extra",
+        "fmt",
+        "locale",
+        "media",
+        "not_acceptable",
+        "select",
+        "warnings",
+    )
 
     def __init__(self) -> None:
         self.auth: AuthInfo = NO_AUTH
@@ -82,6 +93,7 @@ class _Call:
         self.media = "application/json"
         self.content_type: str | None = None
         self.extra: dict[str, Any] = {}
+        self.not_acceptable: ApiError | None = None
 
 
 class Fake(Assertions):
@@ -162,7 +174,9 @@ class Fake(Assertions):
         self.state.journal.append(record)
         return Outcome(status, body, ctype, headers, record)
 
-    def _run(self, raw: RawRequest, contract: Contract | None, query: tuple[tuple[str, str], ...], call: _Call) -> Result:
+    def _run(
+        self, raw: RawRequest, contract: Contract | None, query: tuple[tuple[str, str], ...], call: _Call
+    ) -> Result:
         self._negotiate(raw.headers, contract, call)
         if contract is None:
             known = ", ".join(f"{c.method} {c.path}" for c in self.contracts)
@@ -181,6 +195,8 @@ class Fake(Assertions):
                 headers={"Allow": allow},
                 message=f"The method {raw.method} is not allowed for {contract.name}; use {contract.method}.",
             )
+        if call.not_acceptable is not None:
+            raise call.not_acceptable
         if raw.body_problem is not None:
             raise raw.body_problem
         call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
@@ -203,33 +219,38 @@ class Fake(Assertions):
     def _negotiate(self, headers: Mapping[str, str], contract: Contract | None, call: _Call) -> None:
         offered = contract.response_media_types if contract else DEFAULT_OFFER
         accept = headers.get("Accept")
-        chosen: str | None
-        if accept is None or not accept.strip():
-            chosen = self._format_from_content_type(headers, offered)
-        else:
-            try:
-                chosen = media.negotiate(media.parse_accept(accept), offered)
-            except media.MediaError as exc:
-                call.warnings.append(Violation("header.Accept", "a valid Accept header", f"{preview(accept, 60)}: {exc}"))
-                chosen = offered[0]
-            if chosen is None:
-                fallback = _first_of_family(offered, "json") or offered[0]
-                if self.settings.strict:
-                    call.fmt, call.media = _fmt(fallback), fallback
-                    raise ApiError(
-                        406,
-                        [Violation("header.Accept", f"one of {', '.join(offered)}", preview(accept, 60))],
-                        message=f"None of the types in Accept ({accept[:80]}) can be produced; "
-                        f"this call answers {', '.join(offered)}.",
-                    )
+        items: list[media.AcceptItem] = []
+        if accept is not None and accept.strip():
+            items, problems = media.parse_accept(accept)
+            for problem in problems:
+                call.warnings.append(
+                    Violation("header.Accept", "a valid Accept header", f"{preview(accept, 60)}: {problem}")
+                )
+        if not items:
+            # No usable Accept: the real server answers in the request's own format when it can.
+            call.media = self._format_from_content_type(headers, offered)
+            call.fmt = _fmt(call.media)
+            return
+        chosen = media.negotiate(items, offered)
+        if chosen is None:
+            assert accept is not None
+            chosen = _first_of_family(offered, "json") or offered[0]
+            if self.settings.strict:
+                # Raised after routing, so an unknown path is still a 404 and a wrong method a 405.
+                call.not_acceptable = ApiError(
+                    406,
+                    [Violation("header.Accept", f"one of {', '.join(offered)}", preview(accept, 60))],
+                    message=f"None of the types in Accept ({accept[:80]}) can be produced; "
+                    f"this call answers {', '.join(offered)}.",
+                )
+            else:
                 call.warnings.append(
                     Violation(
                         "header.Accept",
                         f"one of {', '.join(offered)}",
-                        f"{preview(accept, 60)}; answered {fallback} instead",
+                        f"{preview(accept, 60)}; answered {chosen} instead",
                     )
                 )
-                chosen = fallback
         call.media = chosen
         call.fmt = _fmt(chosen)
 
@@ -251,7 +272,9 @@ class Fake(Assertions):
             return call.media
         return call.media if call.fmt == "json" else "application/json"
 
-    def _request_media(self, headers: Mapping[str, str], contract: Contract, call: _Call) -> tuple[str, str | None, str | None]:
+    def _request_media(
+        self, headers: Mapping[str, str], contract: Contract, call: _Call
+    ) -> tuple[str, str | None, str | None]:
         supported = ", ".join(contract.request_media_types)
         value = headers.get("Content-Type")
         if value is None or not value.strip():
@@ -264,7 +287,9 @@ class Fake(Assertions):
         try:
             mt = media.parse_media_type(value)
         except media.MediaError as exc:
-            raise ApiError(415, [Violation("header.Content-Type", f"one of {supported}", f"{preview(value, 60)}: {exc}")]) from None
+            raise ApiError(
+                415, [Violation("header.Content-Type", f"one of {supported}", f"{preview(value, 60)}: {exc}")]
+            ) from None
         if mt.type not in contract.request_media_types:
             raise ApiError(
                 415,
@@ -277,12 +302,20 @@ class Fake(Assertions):
             if codec is None:
                 raise ApiError(
                     415,
-                    [Violation("header.Content-Type.charset", "a known charset such as utf-8, utf-16 or iso-8859-1", preview(mt.charset, 40))],
+                    [
+                        Violation(
+                            "header.Content-Type.charset",
+                            "a known charset such as utf-8, utf-16 or iso-8859-1",
+                            preview(mt.charset, 40),
+                        )
+                    ],
                     message=f"The charset {mt.charset!r} is not known.",
                 )
         return media.family(mt.type), codec, mt.charset
 
-    def _encode_result(self, contract: Contract | None, method: str, result: Result, call: _Call) -> tuple[bytes, str | None]:
+    def _encode_result(
+        self, contract: Contract | None, method: str, result: Result, call: _Call
+    ) -> tuple[bytes, str | None]:
         if contract is None or method in DESCRIBE_METHODS:
             return codecs.encode_json(result.value), "application/json; charset=utf-8"
         ctype = f"{call.media}; charset=utf-8"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from .contract import INT32_MAX
-from .errors import ApiError, ConfigError
+from .errors import ApiError, ConfigError, Violation
 
 
 class IdSequence:
@@ -24,13 +24,15 @@ class IdSequence:
         return self._next
 
     def take(self) -> int:
-        """Consume and return the next id; past int32 max raise a 507 `ApiError`."""
+        """Consume and return the next id; past int32 max raise a 507 `ApiError` and consume nothing."""
         with self._lock:
             value = self._next
             if value > INT32_MAX:
+                # 507 Insufficient Storage: the request is fine, the fake has no id left to
+                # store it under. Not a 4xx (the client did nothing wrong) and never a wrapped id.
                 raise ApiError(
                     507,
-                    [],
+                    [Violation("state.next_id", f"at most {INT32_MAX} (int32)", str(value))],
                     message=f"The blob id sequence is exhausted: the next id would be {value}, "
                     f"beyond the int32 maximum {INT32_MAX}. Reset the fake or start it with a lower --first-id.",
                 )

@@ -108,31 +108,42 @@ class AcceptItem:
         return self.media == offered
 
 
-def parse_accept(value: str) -> list[AcceptItem]:
-    """Parse an Accept header; malformed entries raise `MediaError`."""
-    items = []
+def parse_accept(value: str) -> tuple[list[AcceptItem], list[str]]:
+    """Parse an Accept header into its entries and a note for each malformed entry.
+
+    A malformed entry is skipped rather than spoiling the whole header, as lenient servers do.
+    """
+    items: list[AcceptItem] = []
+    problems: list[str] = []
     for order, part in enumerate(p for p in value.split(",") if p.strip()):
-        mt = parse_media_type(part)
+        try:
+            mt = parse_media_type(part)
+        except MediaError as exc:
+            problems.append(str(exc))
+            continue
         q = 1.0
         if "q" in mt.params:
             raw = mt.params["q"]
             try:
                 q = float(raw)
             except ValueError:
-                raise MediaError(f"q-value '{raw}' of '{mt.type}' is not a number") from None
-            if not 0.0 <= q <= 1.0 or q != q:
-                raise MediaError(f"q-value '{raw}' of '{mt.type}' is not between 0 and 1")
+                problems.append(f"q-value '{raw}' of '{mt.type}' is not a number")
+                continue
+            if not 0.0 <= q <= 1.0:  # also false for NaN
+                problems.append(f"q-value '{raw}' of '{mt.type}' is not between 0 and 1")
+                continue
         items.append(AcceptItem(mt.type, q, order))
-    return items
+    return items, problems
 
 
 def negotiate(items: list[AcceptItem], offered: tuple[str, ...]) -> str | None:
     """Pick the offered type the client prefers most, or None when none is acceptable.
 
     Each offered type takes the q of the most specific Accept entry that matches it
-    (RFC 9110 §12.5.1); ties go to the server's order of preference.
+    (RFC 9110 §12.5.1). Ties go to the more specific entry, then to the entry the client
+    listed first (as ASP.NET Web API does), then to the server's order of preference.
     """
-    best: tuple[float, int] | None = None
+    best: tuple[float, int, int, int] | None = None
     chosen = None
     for rank, media in enumerate(offered):
         match = None
@@ -141,7 +152,7 @@ def negotiate(items: list[AcceptItem], offered: tuple[str, ...]) -> str | None:
                 match = item
         if match is None or match.q <= 0:
             continue
-        key = (match.q, -rank)
+        key = (match.q, match.specificity, -match.order, -rank)
         if best is None or key > best:
             best, chosen = key, media
     return chosen

@@ -127,7 +127,9 @@ def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Bindi
                 out.warnings.append(Violation(where, "a non-empty image", "0 bytes"))
             elif prop.sniff_image and info.format is None:
                 out.warnings.append(
-                    Violation(where, f"an image ({FORMAT_NAMES})", f"{len(value)} bytes starting {preview(value[:8], 8)}")
+                    Violation(
+                        where, f"an image ({FORMAT_NAMES})", f"{len(value)} bytes starting {preview(value[:8], 8)}"
+                    )
                 )
     return out
 
