@@ -21,9 +21,10 @@ class AuthInfo:
 
     scheme: str | None = None
     principal: str | None = None
+    credential: str | None = None  # password, ticket, token or xsrf
 
     def to_json(self) -> dict[str, str | None]:
-        return {"scheme": self.scheme, "principal": self.principal}
+        return {"scheme": self.scheme, "principal": self.principal, "credential": self.credential}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +37,12 @@ class Locale:
     include_tz_offset: bool = False
     browser_tz_offset: int | None = None
     app_token: bool = False
+    translate: bool = True  # SO-Language `*` or `x` turns translation off
 
     def to_json(self) -> dict[str, Any]:
         return {
             "language": self.language,
+            "translate": self.translate,
             "culture": self.culture,
             "timezone": self.timezone,
             "include_tz_offset": self.include_tz_offset,
