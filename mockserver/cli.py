@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import INSTALLATIONS, Settings, env_overrides, parse_size
-from .contract import DEFAULT_CONTRACTS_DIR, contract_files, load_contract
+from .contract import DEFAULT_CONTRACTS_DIR, ContractSet, contract_files, load_contract
 from .errors import MockServerError
 
 Command = Callable[[argparse.Namespace], int]
@@ -31,16 +31,23 @@ def _serve_parser(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the fake (env: MOCKSERVER_<OPTION>)")
     p.add_argument("--host", help="address to bind (default 127.0.0.1; env MOCKSERVER_HOST)")
     p.add_argument("--port", type=int, help="port (default 8080, 0 = any free; env MOCKSERVER_PORT)")
-    p.add_argument("--first-id", type=int, dest="first_id", help="first blob id (default 1)")
-    p.add_argument("--strict", action="store_true", default=None, help="turn every warning into a 400")
-    p.add_argument("--max-body-size", type=_size, dest="max_body_size", help="body limit, e.g. 32M (default)")
+    p.add_argument("--first-id", type=int, dest="first_id", help="first blob id (default 1; env MOCKSERVER_FIRST_ID)")
+    p.add_argument(
+        "--strict", action="store_true", default=None, help="turn every warning into a 400 (env MOCKSERVER_STRICT=1)"
+    )
+    p.add_argument(
+        "--max-body-size",
+        type=_size,
+        dest="max_body_size",
+        help="body limit, e.g. 512k or 32M (default 32M; env MOCKSERVER_MAX_BODY_SIZE)",
+    )
     p.add_argument("--installation", choices=INSTALLATIONS, help="onsite (default) or online")
     p.add_argument("--credentials", type=Path, help="credential store file (TOML or JSON)")
     p.add_argument("--journal-limit", type=int, dest="journal_limit", help="records kept (default 10000, 0 = all)")
     p.add_argument("--admin-token", dest="admin_token", help="require this bearer token on /_ routes")
     p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
     p.add_argument("--state", type=Path, help="SQLite file that keeps ids, images and journal across restarts")
-    p.add_argument("--quiet", action="store_true", help="do not log one line per call")
+    p.add_argument("--quiet", action="store_true", help="do not log one line per call (env MOCKSERVER_LOG_CALLS=0)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -62,7 +69,10 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             values[name] = value
-    values["log_calls"] = not args.quiet
+    if args.quiet:
+        values["log_calls"] = False
+    else:
+        values.setdefault("log_calls", True)
     return Settings(**values)
 
 
@@ -115,6 +125,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except MockServerError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    loaded = []
     for file in files:
         try:
             contract = load_contract(file)
@@ -122,7 +133,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             problems += 1
             print(f"error: {exc}", file=sys.stderr)
         else:
+            loaded.append(contract)
             print(f"ok: {file}: {contract.method} {contract.path} ({len(contract.properties)} properties)")
+    try:
+        ContractSet.of(loaded)  # two files claiming one path only show up together
+    except MockServerError as exc:
+        problems += 1
+        print(f"error: {exc}", file=sys.stderr)
     return 1 if problems else 0
 
 
