@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -254,6 +255,8 @@ class CallLog:
         self.dropped = 0
         self.total = 0
         self._listeners: list[Callable[[CallRecord], None]] = []
+        # Separate from _lock so a waiter's predicate may take snapshots while it holds this one.
+        self._changed = threading.Condition()
 
     def next_seq(self) -> int:
         """Reserve the next sequence number."""
@@ -268,12 +271,29 @@ class CallLog:
                 self.dropped += 1
             self._records.append(record)
             self.total += 1
-        for listener in self._listeners:
+        with self._changed:
+            self._changed.notify_all()
+        for listener in tuple(self._listeners):
             listener(record)
 
     def subscribe(self, listener: Callable[[CallRecord], None]) -> None:
         """Call `listener(record)` after every append (used by waiters and persistence)."""
         self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Callable[[CallRecord], None]) -> None:
+        """Stop calling `listener`; unknown listeners are ignored."""
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
+
+    def wait_until(self, predicate: Callable[[CallList], bool], timeout: float | None) -> bool:
+        """Block this thread until `predicate(snapshot)` holds; False when `timeout` passed first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self.snapshot()), timeout)
+
+    def since(self, seq: int) -> CallList:
+        """The records with a sequence number above `seq`, oldest first."""
+        with self._lock:
+            return CallList(tuple(r for r in self._records if r.seq > seq))
 
     def snapshot(self) -> CallList:
         with self._lock:
@@ -287,12 +307,14 @@ class CallLog:
             index = seq - first
             if 0 <= index < len(self._records) and self._records[index].seq == seq:
                 return self._records[index]
-        return None
+            # Calls processed on several threads may append slightly out of order.
+            return next((r for r in self._records if r.seq == seq), None)
 
     def __len__(self) -> int:
         return len(self._records)
 
     def clear(self, *, reset_seq: bool = False) -> None:
+        """Forget the records. Sequence numbers continue unless `reset_seq` (a full reset)."""
         with self._lock:
             self._records.clear()
             self.dropped = 0

@@ -20,6 +20,7 @@ class FakeServer(Fake):
         super().__init__(*args, **kwargs)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._served_by: asyncio.AbstractEventLoop | None = None
         self.port: int | None = None
 
     @property
@@ -37,7 +38,9 @@ class FakeServer(Fake):
     @property
     def api_url(self) -> str:
         """The URL of the call itself: ``<url>/api/v1/Agents/BLOB/SaveImageStream``."""
-        return self.url + self.contracts.contracts[0].path
+        # Contracts load in file-name order, so name the call rather than take the first.
+        main = next((c for c in self.contracts if c.name == "SaveImageStream"), self.contracts.contracts[0])
+        return self.url + main.path
 
     async def start(self) -> FakeServer:
         """Bind (port 0 picks a free port) and serve; return self."""
@@ -52,6 +55,7 @@ class FakeServer(Fake):
             await runner.cleanup()
             raise
         self._runner, self._site = runner, site
+        self._served_by = asyncio.get_running_loop()
         server = site._server
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
@@ -61,8 +65,12 @@ class FakeServer(Fake):
     async def close(self) -> None:
         """Stop serving. Safe to call more than once."""
         runner, self._runner, self._site = self._runner, None, None
+        self._served_by = None
         if runner is not None:
             await runner.cleanup()
+
+    def _serving_loop(self) -> asyncio.AbstractEventLoop | None:
+        return self._served_by
 
     async def __aenter__(self) -> FakeServer:
         return await self.start()
@@ -123,5 +131,7 @@ class ThreadedFakeServer(FakeServer):
     def __enter__(self) -> ThreadedFakeServer:
         return self.start_thread()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop_thread()
