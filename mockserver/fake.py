@@ -10,6 +10,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -117,6 +118,22 @@ class Fake(Assertions):
     def images(self) -> ImageStore:
         """Stored images by blob id: ``fake.images[33]`` is the bytes."""
         return self.state.images
+
+    @property
+    def person_images(self) -> Mapping[int, int]:
+        """Person id → blob id, as linked by ChangePersonImage (read-only view)."""
+        return MappingProxyType(self.state.attachments.setdefault("person", {}))
+
+    @property
+    def project_images(self) -> Mapping[int, int]:
+        """Project id → blob id, as linked by ChangeProjectImage (read-only view)."""
+        return MappingProxyType(self.state.attachments.setdefault("project", {}))
+
+    def coverage(self) -> dict[str, Any]:
+        """Which parts of the contracts the recorded calls exercised, and which they never tried."""
+        from .coverage import compute
+
+        return compute(self.contracts, self.state.journal.snapshot(), dropped=self.state.journal.dropped)
 
     @property
     def next_id(self) -> int:
@@ -257,8 +274,9 @@ class Fake(Assertions):
     @staticmethod
     def _format_from_content_type(headers: Mapping[str, str], offered: tuple[str, ...]) -> str:
         # With no Accept the real server answers in the request's own format when it can.
+        # A call whose preferred answer is a raw stream (GetBlobStream) answers raw instead.
         ctype = headers.get("Content-Type")
-        if ctype:
+        if ctype and media.family(offered[0]) in {"json", "xml"}:
             try:
                 mtype = media.parse_media_type(ctype).type
             except media.MediaError:
