@@ -124,7 +124,8 @@ class Assertions:
         fields = _expectations(type, description, image, blob_id)
         calls = self.calls
         matched = calls.filter(lambda r: all(f.matches(r) for f in fields))
-        wanted = "\n".join(f"  {f.name} = {f.shown}" for f in fields)
+        width = max(len(f.name) for f in fields)
+        wanted = "\n".join(f"  {f.name:<{width}} = {f.shown}" for f in fields)
         if count is not None and len(matched) != count:
             seqs = ", ".join(f"#{r.seq}" for r in matched) or "none"
             raise AssertionError(

@@ -1,13 +1,24 @@
-"""pytest fixtures: a fresh fake per test, configured with ``@pytest.mark.superoffice(...)``."""
+"""pytest fixtures: a fresh fake per test, configured with ``@pytest.mark.superoffice(...)``.
+
+Registered through the ``pytest11`` entry point, so installing the package is all a user needs.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import fields
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .config import Settings
+from .contract import ContractSet, load_contracts
+from .errors import ConfigError
 from .server import FakeServer, ThreadedFakeServer
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -18,21 +29,37 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _settings(request: pytest.FixtureRequest) -> dict[str, Any]:
+@functools.cache
+def shared_contracts(path: Path | None) -> ContractSet:
+    """Contracts are frozen, so one process loads each contract folder once for all its fakes."""
+    return load_contracts(path)
+
+
+def _settings(request: pytest.FixtureRequest) -> Settings:
     values: dict[str, Any] = {}
     # Closest marker last so it wins: module, class, then function.
     for marker in reversed(list(request.node.iter_markers("superoffice"))):
         if marker.args:
             raise pytest.UsageError("@pytest.mark.superoffice takes keyword arguments only, e.g. first_id=33")
+        unknown = sorted(set(marker.kwargs) - set(SETTING_NAMES))
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.superoffice got unknown setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(SETTING_NAMES)}"
+            )
         values.update(marker.kwargs)
     values.setdefault("port", 0)
-    return values
+    try:
+        return Settings(**values)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"@pytest.mark.superoffice: {exc}") from None
 
 
 @pytest.fixture
 def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeServer]:
     """A fresh fake served from a background thread: for sync and async tests alike."""
-    with ThreadedFakeServer(**_settings(request)) as fake:
+    settings = _settings(request)
+    with ThreadedFakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
         yield fake
 
 
@@ -47,5 +74,6 @@ if pytest_asyncio is not None:
     @pytest_asyncio.fixture
     async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer]:
         """A fresh fake started in the test's own event loop."""
-        async with FakeServer(**_settings(request)) as fake:
+        settings = _settings(request)
+        async with FakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
             yield fake

@@ -6,6 +6,9 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+# The plugin's own tests run user test files through pytester.
+pytest_plugins = ["pytester"]
+
 # `ci`: derandomized and sized so `make test` stays well under ten minutes on 2 cores.
 settings.register_profile(
     "ci",
