@@ -75,7 +75,23 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
     outcome = fake.process(raw)
     if fake.settings.log_calls:
         log_call(outcome)
-    return to_response(outcome)
+    response = to_response(outcome)
+    if problem is not None and problem.status == 413:
+        await _answer_and_hang_up(request, response)
+    return response
+
+
+async def _answer_and_hang_up(request: web.Request, response: web.Response) -> None:
+    """Send the 413 now and drop the connection, so the rest of the body is never read.
+
+    Left alone, aiohttp would keep the connection and read (and discard) the remaining body
+    for up to ten seconds before answering the next request.
+    """
+    response.force_close()
+    await response.prepare(request)
+    await response.write_eof()
+    if request.protocol is not None:
+        request.protocol.force_close()
 
 
 def log_call(outcome: Outcome) -> None:

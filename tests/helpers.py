@@ -1,12 +1,21 @@
-"""Small builders shared by the tests: valid bodies, images, headers."""
+"""Small builders shared by the tests: valid bodies, images, headers, a served fake."""
 
 from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
+
+from mockserver import Settings
 
 SAVE_PATH = "/api/v1/Agents/BLOB/SaveImageStream"
+ROOT = Path(__file__).resolve().parent.parent
+# The core tests serve this one contract so companion contracts cannot change what they see.
+SAVE_CONTRACT = ROOT / "contracts" / "SaveImageStream.toml"
+SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
+XSI = "http://www.w3.org/2001/XMLSchema-instance"
 # 1x1 images of real formats.
 GIF = base64.b64decode("R0lGODlhAQABAAAAACw=")
 PNG = base64.b64decode(
@@ -15,10 +24,57 @@ PNG = base64.b64decode(
 BASIC = "Basic dGplMDpUamUw"  # tje0:Tje0, the doc's sample
 
 
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
 def save_body(type_: Any = "PersonImage", image: bytes = PNG, description: str = "a picture", **extra: Any) -> bytes:
-    body = {"Type": type_, "Image": base64.b64encode(image).decode(), "Description": description, **extra}
+    body = {"Type": type_, "Image": b64(image), "Description": description, **extra}
     return json.dumps(body).encode()
+
+
+def xml_body(
+    type_: str = "PersonImage",
+    image: bytes = PNG,
+    description: str = "a picture",
+    *,
+    root: str = "SaveImageStream",
+    ns: str | None = None,
+    encoding: str = "utf-8",
+    declaration: bool = True,
+) -> bytes:
+    """A DataContract-style XML request body, optionally namespaced and in another encoding."""
+    xmlns = f' xmlns="{ns}"' if ns else ""
+    decl = f'<?xml version="1.0" encoding="{encoding}"?>' if declaration else ""
+    text = (
+        f'{decl}<{root}{xmlns} xmlns:i="{XSI}"><Type>{type_}</Type><Image>{b64(image)}</Image>'
+        f"<Description>{description}</Description></{root}>"
+    )
+    return text.encode(encoding)
+
+
+def form_body(
+    type_: str = "PersonImage", image: bytes = PNG, description: str = "a picture", encoding: str = "utf-8"
+) -> bytes:
+    fields = {"Type": type_, "Image": b64(image), "Description": description}
+    return urlencode(fields, encoding=encoding).encode("ascii")
 
 
 def json_headers(**extra: str) -> dict[str, str]:
     return {"Content-Type": "application/json", "Authorization": BASIC, **extra}
+
+
+def headers(content_type: str | None = "application/json", accept: str | None = None, **extra: str) -> dict[str, str]:
+    """Authorised request headers; None leaves a header out."""
+    out = {"Authorization": BASIC}
+    if content_type is not None:
+        out["Content-Type"] = content_type
+    if accept is not None:
+        out["Accept"] = accept
+    out.update(extra)
+    return out
+
+
+def core_settings(**overrides: Any) -> Settings:
+    """Settings for a fake on a free port serving only the SaveImageStream contract."""
+    return Settings(port=0, contracts=SAVE_CONTRACT, **overrides)
