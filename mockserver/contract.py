@@ -146,10 +146,7 @@ class _Reader:
         value = self.table[name]
         kinds = kind if isinstance(kind, tuple) else (kind,)
         # TOML booleans are ints in Python; keep them apart.
-        if isinstance(value, bool) and bool not in kinds:
-            ok = False
-        else:
-            ok = isinstance(value, kinds)
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             wanted = " or ".join(k.__name__ for k in kinds)
             raise self.fail(name, f"must be {wanted} (got {type(value).__name__} {value!r})")
