@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
@@ -25,8 +24,15 @@ XSRF_HEADER = "X-XSRF-TOKEN"
 XSRF_COOKIE = "XSRF-TOKEN"
 TICKET_PREFIX = "7T:"
 SCHEMES = {"basic": "Basic", "soticket": "SOTicket", "bearer": "Bearer"}
-# What a scheme name looks like; anything else might be a bare secret and is never echoed.
-_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,19}")
+# Unsupported schemes named in errors: the IANA registry plus common ones. Any other first word
+# might be a password sent without a scheme, so it is not repeated back.
+KNOWN_OTHER_SCHEMES = {
+    s.lower(): s
+    for s in (
+        "Digest", "Negotiate", "NTLM", "HOBA", "Mutual", "OAuth", "DPoP", "GNAP", "PrivateToken", "Concealed",
+        "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "AWS4-HMAC-SHA256", "Token", "ApiKey", "Kerberos", "SOToken",
+    )
+}  # fmt: skip
 _AUTH_LOC = "header.Authorization"
 _ACCEPTED = {
     "onsite": "Basic base64(user:password), Basic 7T:ticket, SOTicket 7T:ticket or Bearer token",
@@ -74,10 +80,12 @@ def authenticate(headers: Mapping[str, str], settings: Any, store: Any, extra: d
     credentials = credentials.strip()
     scheme = SCHEMES.get(raw_scheme.lower())
     if scheme is None:
-        if credentials and _SCHEME_RE.fullmatch(raw_scheme):
-            got = f"the scheme {raw_scheme!r}"
-        else:
+        if not credentials:
             got = "a value without a scheme name"
+        elif raw_scheme.lower() in KNOWN_OTHER_SCHEMES:
+            got = f"the scheme {KNOWN_OTHER_SCHEMES[raw_scheme.lower()]}"
+        else:
+            got = "an unknown scheme (not shown: it may be a secret)"
         raise unauthorized(got, f"The Authorization scheme is not supported here; use {expected}.", expected)
     if not credentials:
         raise unauthorized(
@@ -259,7 +267,7 @@ def redact_headers(headers: Any) -> tuple[tuple[str, str], ...]:
         lowered = key.lower()
         if lowered in {"authorization", "proxy-authorization"}:
             scheme, _, rest = value.strip().partition(" ")
-            named = rest.strip() and _SCHEME_RE.fullmatch(scheme)
+            named = rest.strip() and (scheme.lower() in SCHEMES or scheme.lower() in KNOWN_OTHER_SCHEMES)
             value = f"{scheme} {REDACTED}" if named else REDACTED
         elif lowered in SECRET_HEADERS:
             value = REDACTED
