@@ -15,6 +15,10 @@ from typing import Any
 from .config import INSTALLATIONS, Settings, env_overrides, parse_size
 from .contract import DEFAULT_CONTRACTS_DIR, ContractSet, contract_files, load_contract
 from .errors import MockServerError
+from .openapi import add_parser as _openapi_parser
+from .openapi import cmd_openapi
+from .verify import add_parser as _verify_parser
+from .verify import cmd_verify
 
 Command = Callable[[argparse.Namespace], int]
 COMMANDS: dict[str, Command] = {}
@@ -159,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Other modules add sub-commands here: (add_parser(sub)) and COMMANDS[name] = fn.
 EXTENSIONS: list[Callable[[Any], None]] = []
 COMMANDS.update({"serve": cmd_serve, "check": cmd_check})
+EXTENSIONS += [_openapi_parser, _verify_parser]
+COMMANDS.update({"openapi": cmd_openapi, "verify": cmd_verify})
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -201,12 +201,17 @@ async def health(request: web.Request) -> web.Response:
     return _json({"status": "ok", "next_id": fake.next_id, "calls": len(fake.state.journal)})
 
 
+async def coverage(request: web.Request) -> web.Response:
+    return _json(_fake(request).coverage())
+
+
 ROUTES = {
     "/_calls": {"GET": list_calls, "DELETE": clear_calls},
     "/_calls/{seq}": {"GET": one_call},
     "/_images/{blob_id}": {"GET": image},
     "/_reset": {"POST": reset},
     "/_health": {"GET": health},
+    "/_coverage": {"GET": coverage},
 }
 
 
