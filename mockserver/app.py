@@ -75,6 +75,8 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
     outcome = fake.process(raw)
     if fake.settings.log_calls:
         log_call(outcome)
+    if outcome.fault is not None:  # injected: delay, drop or truncate happen on the socket
+        return await outcome.fault.respond(request, outcome)
     response = to_response(outcome)
     if problem is not None and problem.status == 413:
         await _answer_and_hang_up(request, response)

@@ -22,6 +22,7 @@ from .behaviours import BEHAVIOURS, Result
 from .config import Settings
 from .contract import Contract, ContractSet, load_contracts
 from .errors import ApiError, Violation, error_body, preview
+from .faults import FaultInjection, FaultSet, Hit
 from .images import ImageInfo
 from .journal import NO_AUTH, NO_LOCALE, AuthInfo, CallList, CallRecord, Locale
 from .locales import parse_select, read_locale
@@ -66,6 +67,7 @@ class Outcome:
     content_type: str | None
     headers: dict[str, str]
     record: CallRecord
+    fault: Hit | None = None  # the shell acts out delays, drops and truncation
 
 
 class _Call:
@@ -76,6 +78,7 @@ class _Call:
         "binding",
         "content_type",
         "extra",
+        "fault",
         "fmt",
         "locale",
         "media",
@@ -95,16 +98,18 @@ class _Call:
         self.content_type: str | None = None
         self.extra: dict[str, Any] = {}
         self.not_acceptable: ApiError | None = None
+        self.fault: Hit | None = None
 
 
-class Fake(Assertions):
+class Fake(Assertions, FaultInjection):
     """One fake SuperOffice tenant: contracts, settings and state, without any networking."""
 
     def __init__(self, settings: Settings | None = None, *, contracts: ContractSet | None = None, **overrides: Any):
         base = settings or Settings()
         self.settings = base.with_(**overrides) if overrides else base
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
-        self.state = State(self.settings.first_id, self.settings.journal_limit)
+        self.state = State(self.settings.first_id, self.settings.journal_limit, self.settings.state)
+        self.faults = FaultSet()
         self.credentials = auth.load_store(self.settings.credentials)
 
     # ---- the user's view -------------------------------------------------------------------
@@ -142,6 +147,7 @@ class Fake(Assertions):
     def reset(self) -> None:
         """Forget everything: ids start again at the first id; journal and images are cleared."""
         self.state.reset()
+        self.faults.clear()
 
     # ---- the pipeline ----------------------------------------------------------------------
 
@@ -180,16 +186,17 @@ class Fake(Assertions):
             locale=call.locale,
             request=_summarise(binding),
             status=status,
-            blob_id=result.blob_id if result is not None else None,
+            blob_id=result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
             violations=violations,
             warnings=tuple(call.warnings),
             content_type=call.content_type,
             response_type=ctype.partition(";")[0] if ctype else None,
             result=_loggable(result.value) if result is not None else None,
             extra=call.extra,
+            fault=call.fault.label if call.fault else None,
         )
         self.state.journal.append(record)
-        return Outcome(status, body, ctype, headers, record)
+        return Outcome(status, body, ctype, headers, record, call.fault)
 
     def _run(
         self, raw: RawRequest, contract: Contract | None, query: tuple[tuple[str, str], ...], call: _Call
@@ -229,6 +236,11 @@ class Fake(Assertions):
             raise ApiError(400, binding.violations + call.warnings)
         if binding.violations:
             raise ApiError(400, binding.violations)
+        # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
+        type_ = binding.values.get("Type")
+        call.fault = self.faults.match(contract.name, type_ if isinstance(type_, str) else None, call.auth.principal)
+        if call.fault is not None:
+            return call.fault.run(BEHAVIOURS[contract.behaviour], self.state, contract, binding)
         return BEHAVIOURS[contract.behaviour](self.state, contract, binding)
 
     # ---- media types -----------------------------------------------------------------------

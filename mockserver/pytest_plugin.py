@@ -25,7 +25,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "superoffice(**settings): configure the superoffice_fake fixtures "
-        "(first_id=, installation=, strict=, credentials=, max_body_size=, journal_limit=, ...)",
+        "(first_id=, installation=, strict=, credentials=, max_body_size=, journal_limit=, ...) "
+        "and faults=[{...}, ...] injected before the test starts",
     )
 
 
@@ -41,13 +42,13 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     for marker in reversed(list(request.node.iter_markers("superoffice"))):
         if marker.args:
             raise pytest.UsageError("@pytest.mark.superoffice takes keyword arguments only, e.g. first_id=33")
-        unknown = sorted(set(marker.kwargs) - set(SETTING_NAMES))
+        unknown = sorted(set(marker.kwargs) - set(SETTING_NAMES) - {"faults"})
         if unknown:
             raise pytest.UsageError(
                 f"@pytest.mark.superoffice got unknown setting(s) {', '.join(unknown)}; "
                 f"known: {', '.join(SETTING_NAMES)}"
             )
-        values.update(marker.kwargs)
+        values.update({k: v for k, v in marker.kwargs.items() if k != "faults"})
     values.setdefault("port", 0)
     try:
         return Settings(**values)
@@ -55,11 +56,20 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
         raise pytest.UsageError(f"@pytest.mark.superoffice: {exc}") from None
 
 
+def _faults(request: pytest.FixtureRequest) -> list[Any]:
+    """The closest marker's ``faults=[...]`` (fault dicts or `Fault` objects)."""
+    for marker in request.node.iter_markers("superoffice"):
+        if "faults" in marker.kwargs:
+            return list(marker.kwargs["faults"])
+    return []
+
+
 @pytest.fixture
 def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeServer]:
     """A fresh fake served from a background thread: for sync and async tests alike."""
     settings = _settings(request)
     with ThreadedFakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
+        fake.inject_all(_faults(request))
         yield fake
 
 
@@ -76,4 +86,5 @@ if pytest_asyncio is not None:
         """A fresh fake started in the test's own event loop."""
         settings = _settings(request)
         async with FakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
+            fake.inject_all(_faults(request))
             yield fake

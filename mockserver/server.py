@@ -68,6 +68,7 @@ class FakeServer(Fake):
         self._served_by = None
         if runner is not None:
             await runner.cleanup()
+        self.state.close()  # release a --state file so a restarted fake can open it
 
     def _serving_loop(self) -> asyncio.AbstractEventLoop | None:
         return self._served_by

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from .ids import IdSequence
 from .images import ImageInfo
@@ -61,11 +63,16 @@ class ImageStore(Mapping[int, bytes]):
 class State:
     """Everything a fake remembers; one per fake, nothing global."""
 
-    def __init__(self, first_id: int = 1, journal_limit: int = 10_000) -> None:
+    def __init__(self, first_id: int = 1, journal_limit: int = 10_000, path: Path | None = None) -> None:
         self.ids = IdSequence(first_id)
         self.images = ImageStore()
         self.journal = CallLog(journal_limit)
         self.attachments: dict[str, dict[int, int]] = {}
+        self.store: Any = None
+        if path is not None:  # --state: swap in file-backed images, journal and attachments
+            from .persist import open_store
+
+            self.store = open_store(self, path)
 
     def attach(self, kind: str, key: int, blob_id: int) -> None:
         self.attachments.setdefault(kind, {})[key] = blob_id
@@ -75,3 +82,10 @@ class State:
         self.images.clear()
         self.journal.clear(reset_seq=True)
         self.attachments.clear()
+        if self.store is not None:
+            self.store.commit(next_id=self.ids.peek, next_seq=1, dropped=0)
+
+    def close(self) -> None:
+        """Release the state file, if any (the in-memory state needs nothing)."""
+        if self.store is not None:
+            self.store.close()
