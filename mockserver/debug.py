@@ -14,6 +14,7 @@ from aiohttp import web
 from . import media
 from .codecs import encode_json
 from .errors import ApiError, Violation, preview
+from .faults import FAULT_ROUTES
 from .images import content_type
 from .journal import CallList
 from .page import render_calls
@@ -213,6 +214,7 @@ ROUTES = {
     "/_health": {"GET": health},
     "/_coverage": {"GET": coverage},
 }
+ROUTES.update(FAULT_ROUTES)
 
 
 async def unknown(request: web.Request) -> web.Response:
