@@ -57,7 +57,8 @@ def form_body(
     type_: str = "PersonImage", image: bytes = PNG, description: str = "a picture", encoding: str = "utf-8"
 ) -> bytes:
     fields = {"Type": type_, "Image": b64(image), "Description": description}
-    return urlencode(fields, encoding=encoding).encode("ascii")
+    # The charset covers both the percent-escaped bytes and the text of the body itself.
+    return urlencode(fields, encoding=encoding).encode(encoding)
 
 
 def json_headers(**extra: str) -> dict[str, str]:
