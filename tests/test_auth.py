@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import string
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mockserver import ApiError, ConfigError, Settings
@@ -398,3 +401,50 @@ def test_redaction_never_shows_a_value_that_may_be_a_bare_secret(value: str) -> 
 def test_duplicate_headers_are_each_redacted() -> None:
     headers = hdrs(("Authorization", "Basic dGplMDpUamUw"), ("Authorization", "SOTicket 7T:x"))
     assert redact_headers(headers) == (("Authorization", "Basic <redacted>"), ("Authorization", "SOTicket <redacted>"))
+
+
+def test_cli_reports_a_bad_credential_file_without_starting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from mockserver.cli import main
+
+    path = tmp_path / "creds.json"
+    path.write_text(json.dumps({"tickets": {"not-a-ticket-secret": "tje0"}}))
+    assert main(["serve", "--port", "0", "--credentials", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}: tickets[1]: a ticket must start with '7T:'" in err
+    assert "not-a-ticket-secret" not in err
+
+
+# ---- properties: any header value gives an AuthInfo or a 400/401, never the secret back ----------
+
+# The fixed start keeps a secret from matching our own message text by coincidence.
+_SECRET = st.text(alphabet=string.ascii_letters + string.digits + "+/=:._-!@#$%", max_size=40).map(lambda s: "Zq9" + s)
+
+
+@given(
+    scheme=st.sampled_from(["Basic", "basic", "SOTicket", "Bearer", "Digest", "Foo", ""]),
+    secret=_SECRET,
+    installation=st.sampled_from(["onsite", "online"]),
+)
+def test_any_credential_is_answered_and_never_echoed(scheme: str, secret: str, installation: str) -> None:
+    value = f"{scheme} {secret}".strip()
+    settings = Settings(installation=installation)
+    try:
+        info = authenticate(hdrs(("Authorization", value)), settings, None, {})
+    except ApiError as err:
+        assert err.status in {400, 401}
+        assert secret not in json.dumps(err.body()) and secret not in json.dumps(err.headers)
+    else:
+        assert info.scheme in {"Basic", "SOTicket", "Bearer"}
+        assert info.principal and secret not in info.principal
+    assert all(secret not in v for _, v in redact_headers(hdrs(("Authorization", value))))
+
+
+@given(st.text(max_size=60), st.text(max_size=60), st.text(max_size=60))
+def test_arbitrary_xsrf_headers_and_cookies_never_crash(token: str, cookie: str, raw_cookie: str) -> None:
+    pairs = [("X-XSRF-TOKEN", token), ("Cookie", f"XSRF-TOKEN={cookie}"), ("Cookie", raw_cookie)]
+    try:
+        info = authenticate(hdrs(*pairs), ONSITE, None, {})
+    except ApiError as err:
+        assert err.status == 401
+    else:
+        assert info.scheme == "XSRF" and token.strip()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from aiohttp import ClientSession
+from hypothesis import given
+from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mockserver import Fake, FakeServer, Locale, RawRequest
@@ -250,3 +252,26 @@ async def test_locale_select_and_unknown_headers_are_recorded_over_http() -> Non
     assert record.header("X-Custom-Thing") == "kept"
     assert record.header("SO-AppToken") == "<redacted>"
     assert record.warnings == ()
+
+
+_HEADER_TEXT = st.text(alphabet=st.characters(codec="latin-1", exclude_characters="\r\n"), max_size=40)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["Accept-Language", "SO-Language", "SO-Culture", "SO-TimeZone", "SO-Browser-TZ-Offset", "SO-AppToken"]
+        ),
+        _HEADER_TEXT,
+    ),
+    _HEADER_TEXT,
+)
+def test_any_header_values_give_a_locale_and_named_warnings(values: dict[str, str], select: str) -> None:
+    result, warnings = read_locale(CIMultiDictProxy(CIMultiDict(values)))
+    assert isinstance(result, Locale)
+    assert all(w.location.removeprefix("header.") in values for w in warnings)
+    if result.culture is not None:
+        assert "SO-Language" in values or "Accept-Language" in values
+    paths, select_warnings = parse_select((("$select", select),))
+    assert all(p and " " not in p for p in paths)
+    assert all(w.location == "query.$select" for w in select_warnings)
