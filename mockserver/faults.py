@@ -214,7 +214,7 @@ class Hit:
         from .app import to_response
 
         if self.fault.delay_ms:
-            await asyncio.sleep(self.fault.delay_ms / 1000)
+            await _wait_while_connected(request, self.fault.delay_ms / 1000)
         transport = request.transport
         if self.fault.kind == "drop":
             if transport is not None:
@@ -231,6 +231,16 @@ class Hit:
                 transport.close()
             return stream
         return response
+
+
+async def _wait_while_connected(request: web.Request, seconds: float) -> None:
+    """Sleep, but stop once the client has hung up: nobody is left to answer, and shutdown need not wait."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        await asyncio.sleep(min(left, 0.05))
+        transport = request.transport
+        if transport is None or transport.is_closing():
+            return
 
 
 class FaultSet:
