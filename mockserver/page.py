@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from .journal import CallRecord
 
+CUT = 300
 STYLE = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:1rem;color:#1c1c1c;background:#fff}
 h1{font-size:1.3rem;margin:0 0 .3rem}
@@ -37,6 +38,11 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+def _cut(text: str) -> str:
+    # The page is an overview; /_calls/{seq} has every value in full.
+    return text if len(text) <= CUT else text[:CUT] + f"… ({len(text)} characters)"
+
+
 def _url(path: str, token: str | None, **params: str) -> str:
     query = {**params, **({"token": token} if token else {})}
     return path + ("?" + urlencode(query) if query else "")
@@ -50,7 +56,8 @@ def _time(record: CallRecord) -> tuple[str, str]:
 def _request_cell(r: CallRecord) -> str:
     parts = [f"<code>{_e(r.method)} {_e(r.path)}</code>"]
     if r.query:
-        parts.append(f'<div class="muted"><code>?{_e(urlencode(r.query))}</code></div>')
+        shown = "&".join(f"{k}={v}" for k, v in r.query)
+        parts.append(f'<div class="muted"><code>?{_e(_cut(shown))}</code></div>')
     if r.content_type:
         parts.append(f'<div class="muted">{_e(r.content_type)}</div>')
     return "".join(parts)
@@ -61,7 +68,7 @@ def _body_cell(r: CallRecord) -> str:
     for key, value in r.request.items():
         if key == "Image" or value is None:
             continue
-        rows.append(f"<div><b>{_e(key)}</b> {_e(value if isinstance(value, str) else repr(value))}</div>")
+        rows.append(f"<div><b>{_e(key)}</b> {_e(_cut(value if isinstance(value, str) else repr(value)))}</div>")
     info = r.image
     if info is not None:
         rows.append(
