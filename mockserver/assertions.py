@@ -122,7 +122,8 @@ class Assertions:
         that many matching calls must have arrived.
         """
         fields = _expectations(type, description, image, blob_id)
-        calls = self.calls
+        # Only saves: ChangePersonImage and GetBlobStream records carry a blob id too.
+        calls = self.calls.filter(operation="SaveImageStream")
         matched = calls.filter(lambda r: all(f.matches(r) for f in fields))
         width = max(len(f.name) for f in fields)
         wanted = "\n".join(f"  {f.name:<{width}} = {f.shown}" for f in fields)

@@ -166,3 +166,11 @@ def test_readme_flow_section_shows_the_tested_example() -> None:
     section = readme.split("<!-- section:flow -->")[1].split("<!-- /section:flow -->")[0]
     example = (root / "tests" / "examples" / "test_howto_flow.py").read_text(encoding="utf-8")
     assert f"```python\n{example}```" in section
+
+
+async def test_attach_and_read_back_are_not_counted_as_saves(served: Any) -> None:
+    fake, http = served
+    await post(http, fake, "SaveImageStream", save_body())
+    await post(http, fake, "ChangePersonImage", {"PersonId": 1, "BlobId": 33})
+    await post(http, fake, "GetBlobStream", {"BlobEntityId": 33})
+    assert fake.assert_saved(blob_id=33, count=1).operation == "SaveImageStream"
