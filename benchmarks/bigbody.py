@@ -60,5 +60,8 @@ def run(notes: list[str]) -> list[Row]:
                 growth <= MAX_RSS_RATIO * body,
             )
         )
-    notes.append("big images: time is the median of 5 (1 MiB) or 3 (20 MiB) sequential requests; RSS growth is VmHWM of a fresh server around its first big request")
+    notes.append(
+        "big images: time is the median of 5 (1 MiB) or 3 (20 MiB) sequential requests; "
+        "RSS growth is the VmHWM of a fresh server process around its first big request"
+    )
     return rows

@@ -17,7 +17,7 @@ from typing import Any
 
 from .bodies import PNG_1X1, SAVE_PATH, small_cases
 from .loadgen import child_cwd, child_env
-from .table import Row, fmt_bytes, fmt_num
+from .table import Row, fmt_bytes
 
 MAX_RECORD_BYTES = 2048
 BOUND_LIMIT = 1000
@@ -25,14 +25,18 @@ BOUND_LIMIT = 1000
 
 def fresh_request(case_body: bytes, headers: dict[str, str], i: int) -> Any:
     from aiohttp import hdrs
-    from mockserver.fake import RawRequest
     from multidict import CIMultiDict, CIMultiDictProxy
+
+    from mockserver.fake import RawRequest
 
     # As aiohttp's parser hands them over: well-known names are shared istr constants, values are fresh.
     names = {str(h).lower(): h for h in (hdrs.CONTENT_TYPE, hdrs.AUTHORIZATION, hdrs.ACCEPT)}
     pairs = [(names[k.lower()], v.encode().decode()) for k, v in headers.items()]
-    pairs += [(hdrs.HOST, "127.0.0.1:8080".encode().decode()), (hdrs.USER_AGENT, f"bench/{i}"),
-              (hdrs.CONTENT_LENGTH, str(len(case_body)))]
+    pairs += [
+        (hdrs.HOST, b"127.0.0.1:8080".decode()),
+        (hdrs.USER_AGENT, f"bench/{i}"),
+        (hdrs.CONTENT_LENGTH, str(len(case_body))),
+    ]
     return RawRequest("POST", SAVE_PATH, "", CIMultiDictProxy(CIMultiDict(pairs)), case_body)
 
 
@@ -102,7 +106,9 @@ def measure(count: int) -> dict[str, Any]:
 
 def run(notes: list[str], count: int = 100_000) -> list[Row]:
     cmd = [sys.executable, "-m", "benchmarks.journal_mem", str(count)]
-    proc = subprocess.run(cmd, cwd=child_cwd(), env=child_env(), capture_output=True, text=True, timeout=600, check=True)
+    proc = subprocess.run(
+        cmd, cwd=child_cwd(), env=child_env(), capture_output=True, text=True, timeout=600, check=True
+    )
     m = json.loads(proc.stdout.strip().splitlines()[-1])
     if m["statuses"] != [200]:
         raise RuntimeError(f"the small saves were not all accepted: statuses {m['statuses']}")
@@ -113,14 +119,31 @@ def run(notes: list[str], count: int = 100_000) -> list[Row]:
         "once the image store is cleared"
     )
     return [
-        Row("journal record per small save", fmt_bytes(m["per_record"]), "", "", f"<= {fmt_bytes(MAX_RECORD_BYTES)}",
-            m["per_record"] <= MAX_RECORD_BYTES),
+        Row(
+            "journal record per small save",
+            fmt_bytes(m["per_record"]),
+            "",
+            "",
+            f"<= {fmt_bytes(MAX_RECORD_BYTES)}",
+            m["per_record"] <= MAX_RECORD_BYTES,
+        ),
         Row("memory per small save (record + stored image)", fmt_bytes(m["per_save"])),
-        Row("image bytes held in the record / stored once", f"{m['image_bytes_in_record']} / {m['stored_once']}", "", "",
-            "0 / True", m["image_bytes_in_record"] == 0 and m["stored_once"]),
-        Row(f"journal bound (limit {BOUND_LIMIT:,}, {m['bound_saves']:,} saves)",
-            f"len {m['bound_len']:,}, dropped {m['bound_dropped']:,}, first seq {m['bound_first_seq']:,}", "", "",
-            f"len {BOUND_LIMIT:,}, dropped {m['bound_saves'] - BOUND_LIMIT:,}", bound_ok),
+        Row(
+            "image bytes held in the record / stored once",
+            f"{m['image_bytes_in_record']} / {m['stored_once']}",
+            "",
+            "",
+            "0 / True",
+            m["image_bytes_in_record"] == 0 and m["stored_once"],
+        ),
+        Row(
+            f"journal bound (limit {BOUND_LIMIT:,}, {m['bound_saves']:,} saves)",
+            f"len {m['bound_len']:,}, dropped {m['bound_dropped']:,}, first seq {m['bound_first_seq']:,}",
+            "",
+            "",
+            f"len {BOUND_LIMIT:,}, dropped {m['bound_saves'] - BOUND_LIMIT:,}",
+            bound_ok,
+        ),
     ]
 
 

@@ -49,7 +49,9 @@ class Target:
         self.port = int(line.split()[1])
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def stop(self) -> None:
@@ -140,7 +142,9 @@ def parse_wrk(output: str) -> LoadResult:
     raise RuntimeError(f"wrk printed no summary line:\n{output}")
 
 
-def run_load(wrk: str | None, url: str, body: bytes, headers: dict[str, str], seconds: float, connections: int = 32) -> LoadResult:
+def run_load(
+    wrk: str | None, url: str, body: bytes, headers: dict[str, str], seconds: float, connections: int = 32
+) -> LoadResult:
     """Load `url` with POSTs of `body` for `seconds`; wrk -t1 when available."""
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         body_file = Path(tmp, "body")
@@ -148,13 +152,42 @@ def run_load(wrk: str | None, url: str, body: bytes, headers: dict[str, str], se
         if wrk is not None:
             script = Path(tmp, "post.lua")
             script.write_text(lua_script(body_file, headers))
-            cmd = [wrk, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--timeout", "10s", "-s", str(script), url]
+            cmd = [
+                wrk,
+                "-t1",
+                f"-c{connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                str(script),
+                url,
+            ]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 60).stdout
             return parse_wrk(out)
-        cmd = [sys.executable, "-m", "benchmarks.pyload", url, str(body_file), json.dumps(headers), str(seconds), str(connections)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=seconds + 60, cwd=child_cwd(), env=child_env()).stdout
+        cmd = [
+            sys.executable,
+            "-m",
+            "benchmarks.pyload",
+            url,
+            str(body_file),
+            json.dumps(headers),
+            str(seconds),
+            str(connections),
+        ]
+        out = subprocess.run(
+            cmd, check=True, capture_output=True, text=True, timeout=seconds + 60, cwd=child_cwd(), env=child_env()
+        ).stdout
         data = json.loads(out.strip().splitlines()[-1])
-        return LoadResult(int(data["requests"]), data["seconds"], data["p50_ms"], data["p99_ms"], int(data["errors"]), int(data["non2xx"]), "python")
+        return LoadResult(
+            int(data["requests"]),
+            data["seconds"],
+            data["p50_ms"],
+            data["p99_ms"],
+            int(data["errors"]),
+            int(data["non2xx"]),
+            "python",
+        )
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float = 120.0) -> tuple[int, bytes]:

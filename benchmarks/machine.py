@@ -24,10 +24,16 @@ def _first(path: str, prefix: str) -> str:
 def git_commit() -> str:
     src = Path(os.environ.get("BENCH_SRC") or ROOT)
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
-                                check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "mockserver", "contracts"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "mockserver", "contracts"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     note = " + uncommitted changes in mockserver/" if dirty and src == ROOT else ""
@@ -45,7 +51,11 @@ def describe(tool: str) -> list[tuple[str, str]]:
         ram = f"{int(ram.split()[0]) / 1024 / 1024:.1f} GiB"
     return [
         ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
-        ("machine", f"{os.cpu_count()} CPUs ({_first('/proc/cpuinfo', 'model name')}), {ram} RAM, {platform.system()} {platform.release()}"),
+        (
+            "machine",
+            f"{os.cpu_count()} CPUs ({_first('/proc/cpuinfo', 'model name')}), {ram} RAM, "
+            f"{platform.system()} {platform.release()}",
+        ),
         ("python", f"{platform.python_implementation()} {platform.python_version()}"),
         ("commit", git_commit()),
         ("load tool", tool),

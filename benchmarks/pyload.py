@@ -21,7 +21,9 @@ def build_request(url: str, body: bytes, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 
 
-async def worker(host: str, port: int, request: bytes, deadline: float, latencies: list[float], counts: dict[str, int]) -> None:
+async def worker(
+    host: str, port: int, request: bytes, deadline: float, latencies: list[float], counts: dict[str, int]
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     try:
         while time.perf_counter() < deadline:
@@ -71,7 +73,9 @@ async def run(url: str, body: bytes, headers: dict[str, str], seconds: float, co
 
 def main(argv: list[str]) -> None:
     url, body_file, headers_json, seconds, connections = argv
-    result = asyncio.run(run(url, Path(body_file).read_bytes(), json.loads(headers_json), float(seconds), int(connections)))
+    result = asyncio.run(
+        run(url, Path(body_file).read_bytes(), json.loads(headers_json), float(seconds), int(connections))
+    )
     print(json.dumps(result), flush=True)
 
 

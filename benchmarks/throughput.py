@@ -21,7 +21,9 @@ def load_one(wrk: str | None, kind: str, case: Case, seconds: float, warmup: flo
         status, answer = post(url, case.body, case.headers())
         expected = case.expect_status if kind == "fake" else 200
         if status != expected:
-            raise RuntimeError(f"{kind} answered {status} to the {case.name} request, expected {expected}: {answer[:300]!r}")
+            raise RuntimeError(
+                f"{kind} answered {status} to the {case.name} request, expected {expected}: {answer[:300]!r}"
+            )
         if warmup > 0:
             run_load(wrk, url, case.body, case.headers(), warmup)
         return run_load(wrk, url, case.body, case.headers(), seconds)
@@ -31,11 +33,23 @@ def case_rows(name: str, fake: LoadResult, bare: LoadResult, baseline_label: str
     tput = fake.rps / bare.rps if bare.rps else 0.0
     p99 = fake.p99_ms / bare.p99_ms if bare.p99_ms else float("inf")
     return [
-        Row(f"{name}: req/s", fmt_num(fake.rps), f"{fmt_num(bare.rps)} ({baseline_label})", ratio(fake.rps, bare.rps),
-            f">= {MIN_THROUGHPUT_RATIO:.2f}x", tput >= MIN_THROUGHPUT_RATIO),
+        Row(
+            f"{name}: req/s",
+            fmt_num(fake.rps),
+            f"{fmt_num(bare.rps)} ({baseline_label})",
+            ratio(fake.rps, bare.rps),
+            f">= {MIN_THROUGHPUT_RATIO:.2f}x",
+            tput >= MIN_THROUGHPUT_RATIO,
+        ),
         Row(f"{name}: p50 ms", fmt_num(fake.p50_ms, 2), fmt_num(bare.p50_ms, 2), ratio(fake.p50_ms, bare.p50_ms)),
-        Row(f"{name}: p99 ms", fmt_num(fake.p99_ms, 2), fmt_num(bare.p99_ms, 2), ratio(fake.p99_ms, bare.p99_ms),
-            f"<= {MAX_P99_RATIO:.2f}x", p99 <= MAX_P99_RATIO),
+        Row(
+            f"{name}: p99 ms",
+            fmt_num(fake.p99_ms, 2),
+            fmt_num(bare.p99_ms, 2),
+            ratio(fake.p99_ms, bare.p99_ms),
+            f"<= {MAX_P99_RATIO:.2f}x",
+            p99 <= MAX_P99_RATIO,
+        ),
     ]
 
 
@@ -76,10 +90,18 @@ def state_rows(
         persisted = load_one(wrk, "fake", case, seconds, warmup, "--state", str(Path(tmp, "state.sqlite")))
     notes += problems("json --state", "fake", persisted)
     rows = [
-        Row("json --state FILE: req/s", fmt_num(persisted.rps), f"{fmt_num(fake.rps)} (in-memory)" if fake else "",
-            ratio(persisted.rps, fake.rps) if fake else ""),
-        Row("json --state FILE: p99 ms", fmt_num(persisted.p99_ms, 2), f"{fmt_num(fake.p99_ms, 2)} (in-memory)" if fake else "",
-            ratio(persisted.p99_ms, fake.p99_ms) if fake else ""),
+        Row(
+            "json --state FILE: req/s",
+            fmt_num(persisted.rps),
+            f"{fmt_num(fake.rps)} (in-memory)" if fake else "",
+            ratio(persisted.rps, fake.rps) if fake else "",
+        ),
+        Row(
+            "json --state FILE: p99 ms",
+            fmt_num(persisted.p99_ms, 2),
+            f"{fmt_num(fake.p99_ms, 2)} (in-memory)" if fake else "",
+            ratio(persisted.p99_ms, fake.p99_ms) if fake else "",
+        ),
     ]
     if bare is not None:
         rows += case_rows("json --state FILE vs bare", persisted, bare)[::2]
