@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -19,6 +20,9 @@ from .images import content_type
 from .journal import CallList
 from .page import render_calls
 
+if TYPE_CHECKING:
+    from .fake import Fake
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FILTERS = ("since", "limit", "outcome")
 OUTCOMES = ("accepted", "rejected")
@@ -27,8 +31,8 @@ PAGE_LIMIT = 200  # the HTML page shows at most this many calls unless ?limit= s
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
-def _fake(request: web.Request):  # type: ignore[no-untyped-def]
-    from .app import FAKE_KEY
+def _fake(request: web.Request) -> Fake:
+    from .app import FAKE_KEY  # app imports this module to register the routes
 
     return request.app[FAKE_KEY]
 
@@ -206,7 +210,7 @@ async def coverage(request: web.Request) -> web.Response:
     return _json(_fake(request).coverage())
 
 
-ROUTES = {
+ROUTES: dict[str, dict[str, Handler]] = {
     "/_calls": {"GET": list_calls, "DELETE": clear_calls},
     "/_calls/{seq}": {"GET": one_call},
     "/_images/{blob_id}": {"GET": image},

@@ -76,10 +76,12 @@ def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeSer
 try:
     import pytest_asyncio
 except ImportError:  # pragma: no cover - pytest-aiohttp brings pytest-asyncio
-    pytest_asyncio = None
+    HAVE_ASYNCIO = False
+else:
+    HAVE_ASYNCIO = True
 
 
-if pytest_asyncio is not None:
+if HAVE_ASYNCIO:
 
     @pytest_asyncio.fixture
     async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer]:

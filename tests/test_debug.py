@@ -282,3 +282,20 @@ async def test_admin_token_in_header_or_query_opens_the_routes(guarded: tuple[Fa
         assert await _status(resp) == 200
     async with http.get(fake.url + "/_calls?token=adm1n-t0ken&since=0") as resp:
         assert len((await resp.json())["calls"]) == 1
+
+
+def test_admin_token_comes_from_the_environment_or_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mockserver.cli import build_parser, settings_from_args
+
+    monkeypatch.setenv("MOCKSERVER_ADMIN_TOKEN", "from-env")
+    assert settings_from_args(build_parser().parse_args(["serve"])).admin_token == "from-env"
+    args = build_parser().parse_args(["serve", "--admin-token", "from-flag"])
+    assert settings_from_args(args).admin_token == "from-flag"
+
+
+async def test_head_on_calls_answers_without_a_body(served: tuple[FakeServer, ClientSession]) -> None:
+    fake, http = served
+    async with http.head(fake.url + "/_calls") as resp:
+        assert resp.status == 200
+        assert resp.content_type == "application/json"
+        assert await resp.read() == b""
