@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import random
 import threading
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -271,7 +271,7 @@ class FaultSet:
     def __contains__(self, handle: object) -> bool:
         return handle in self._faults
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[InjectedFault]:
         return iter(list(self._faults))
 
     def __len__(self) -> int:
@@ -295,7 +295,7 @@ def resolve_operation(fake: Fake, path: str | None) -> str | None:
     contract, _prefix = fake.contracts.match(path if path.startswith("/") else "/" + path)
     if contract is not None:
         return contract.name
-    by_name = {c.name.lower(): c.name for c in fake.contracts}
+    by_name: dict[str, str] = {c.name.lower(): c.name for c in fake.contracts}
     if path.lower() in by_name:
         return by_name[path.lower()]
     known = ", ".join(c.name for c in fake.contracts)
