@@ -47,9 +47,9 @@ def fingerprint(kind: str, secret: str) -> str:
     return f"{kind}#{hashlib.sha256(secret.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
 
 
-def unauthorized(got: str, message: str, expected: str = "valid credentials") -> ApiError:
+def unauthorized(got: str, message: str, expected: str = "valid credentials", location: str = _AUTH_LOC) -> ApiError:
     """A 401 with the realm header and a Violation naming what was wrong (never the secret)."""
-    return ApiError(401, [Violation(_AUTH_LOC, expected, got)], headers={"WWW-Authenticate": REALM}, message=message)
+    return ApiError(401, [Violation(location, expected, got)], headers={"WWW-Authenticate": REALM}, message=message)
 
 
 def _all(headers: Mapping[str, str], name: str) -> list[str]:
@@ -102,6 +102,7 @@ def authenticate(headers: Mapping[str, str], settings: Any, store: Any, extra: d
             return _ticket("Basic", credentials, store)
         return _password(credentials, store)
     if scheme == "SOTicket":
+        _ticket_shape("SOTicket", credentials)
         if installation == "online":
             _app_token(headers, store, extra)
         return _ticket("SOTicket", credentials, store)
@@ -148,13 +149,17 @@ def _password(credentials: str, store: CredentialStore | None) -> AuthInfo:
     return AuthInfo("Basic", name, "password")
 
 
-def _ticket(scheme: str, ticket: str, store: CredentialStore | None) -> AuthInfo:
+def _ticket_shape(scheme: str, ticket: str) -> None:
     if not ticket.startswith(TICKET_PREFIX) or len(ticket) == len(TICKET_PREFIX) or _has_space(ticket):
         raise unauthorized(
             f"a {scheme} value that is not a 7T: ticket",
             f"The {scheme} credentials are not a ticket; a ticket looks like 7T:... with no spaces.",
             "a ticket 7T:...",
         )
+
+
+def _ticket(scheme: str, ticket: str, store: CredentialStore | None) -> AuthInfo:
+    _ticket_shape(scheme, ticket)
     if store is None:
         return AuthInfo(scheme, fingerprint("ticket", ticket), "ticket")
     return AuthInfo(scheme, _granted("ticket", ticket, store.tickets.get(ticket)), "ticket")
@@ -232,6 +237,7 @@ def _xsrf(headers: Mapping[str, str]) -> AuthInfo:
             f"{XSRF_HEADER} HTTP header missing. Send Authorization (Basic, SOTicket or Bearer) "
             f"or {XSRF_HEADER} with the value of the {XSRF_COOKIE} cookie.",
             expected,
+            location=f"header.{XSRF_HEADER}" if values else _AUTH_LOC,
         )
     cookie = _cookie(headers, XSRF_COOKIE)
     if cookie is None:
@@ -240,7 +246,12 @@ def _xsrf(headers: Mapping[str, str]) -> AuthInfo:
         got, detail = f"a value different from the {XSRF_COOKIE} cookie", "they differ"
     else:
         return AuthInfo("XSRF", fingerprint("xsrf", token), "xsrf")
-    raise unauthorized(got, f"{XSRF_HEADER} HTTP header does not match the {XSRF_COOKIE} cookie: {detail}.", expected)
+    raise unauthorized(
+        got,
+        f"{XSRF_HEADER} HTTP header does not match the {XSRF_COOKIE} cookie: {detail}.",
+        expected,
+        location=f"header.{XSRF_HEADER}",  # the XSRF token was sent, so name it rather than Authorization
+    )
 
 
 def _cookie(headers: Mapping[str, str], name: str) -> str | None:

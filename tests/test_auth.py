@@ -119,6 +119,11 @@ def test_online_soticket_needs_the_app_token() -> None:
     assert auth(("Authorization", f"SOTicket {TICKET}"), ("SO-AppToken", APP), settings=ONLINE).scheme == "SOTicket"
 
 
+def test_online_soticket_checks_the_ticket_before_the_app_token() -> None:
+    err = rejected(Authorization="SOTicket nope", settings=ONLINE)
+    assert err.violations[0].location == "header.Authorization"
+
+
 def test_online_soticket_with_an_empty_app_token_is_missing_it() -> None:
     err = rejected(("Authorization", f"SOTicket {TICKET}"), ("SO-AppToken", "  "), settings=ONLINE)
     assert err.violations[0].got == "no SO-AppToken"
@@ -356,6 +361,8 @@ def test_xsrf_rejections(pairs: tuple[tuple[str, str], ...], got: str, start: st
     err = rejected(*pairs, settings=settings)
     assert err.status == 401 and err.headers == {"WWW-Authenticate": REALM}
     assert err.text.startswith(start)
+    # The header that was sent (and wrong) is named; with neither, the missing Authorization is.
+    assert err.violations[0].location == ("header.X-XSRF-TOKEN" if pairs else "header.Authorization")
     assert err.violations[0].got == got
     assert "abc" not in err.text and "xyz" not in json.dumps(err.body())
 
