@@ -1,0 +1,182 @@
+"""The fake's promise, as properties over the pure core (`Fake.process`, no sockets).
+
+Valid in → the next id out and a faithful record; any single mutation → the right 4xx naming
+the mutated part, checked against an independent oracle; anything at all → never a 5xx, one
+record per request, and an answer that parses in the negotiated format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from mockserver import Fake
+from mockserver.fake import Outcome, RawRequest
+
+from .mutations import AREAS, anything, mutated_requests
+from .oracle import judge, parse_answer, response_media, violation_locations
+from .strategies import Request, Save, budget, request_for, saves, valid_requests
+
+INSTALLATIONS = ("onsite", "online")
+# One long-lived fake per installation: ids must keep counting up across every example.
+FAKES = {name: Fake(installation=name, journal_limit=0, first_id=33) for name in INSTALLATIONS}
+installations = st.sampled_from(INSTALLATIONS)
+
+
+def send(fake: Fake, req: Request) -> Outcome:
+    raw = RawRequest.build(req.method, req.path, headers=list(req.headers), body=req.body, query=req.query)
+    return fake.process(raw)
+
+
+def check_answer(req: Request, out: Outcome) -> object:
+    """Property 5: the answer parses in the negotiated format (the oracle negotiates on its own)."""
+    if req.method == "HEAD":
+        return None
+    assert out.content_type is not None
+    assert out.content_type.split(";")[0] == response_media(req), (out.content_type, req.header("Accept"))
+    return parse_answer(out.body, out.content_type)
+
+
+def check_record_matches(fake: Fake, blob_id: int, save: Save) -> None:
+    record = fake.calls.last
+    assert record.blob_id == blob_id
+    assert (record.type, record.description) == (save.type, save.description)
+    assert record.image is not None
+    assert (record.image.size, record.image.sha256) == (len(save.image), hashlib.sha256(save.image).hexdigest())
+    assert fake.images[blob_id] == save.image
+
+
+@budget(150)
+@given(installation=installations, data=st.data())
+def test_property1_valid_request_is_accepted_with_the_next_id(installation: str, data: st.DataObject) -> None:
+    fake = FAKES[installation]
+    save, req = data.draw(valid_requests(installation), label="request")
+    expected = fake.next_id
+    count = fake.state.journal.total
+    assert judge(req).save == save, "the oracle disagrees with the strategy about what this request means"
+
+    out = send(fake, req)
+
+    assert out.status == 200, out.body.decode(errors="replace")
+    assert check_answer(req, out) == expected
+    assert fake.next_id == expected + 1
+    assert fake.state.journal.total == count + 1
+    check_record_matches(fake, expected, save)
+
+
+@budget(60)
+@given(installation=installations, save=saves(), data=st.data())
+def test_property2_equivalent_encodings_produce_the_same_record(
+    installation: str, save: Save, data: st.DataObject
+) -> None:
+    fake = FAKES[installation]
+    records = []
+    for family in ("json", "xml", "form", None):
+        req = data.draw(request_for(save, installation, family), label=f"as {family or 'any'}")
+        out = send(fake, req)
+        assert out.status == 200, (family, out.body)
+        r = out.record
+        assert r.image is not None
+        records.append((r.type, r.description, r.image.sha256, r.image.size, r.image.format))
+    assert len(set(records)) == 1, records
+    assert records[0][:3] == (save.type, save.description, hashlib.sha256(save.image).hexdigest())
+
+
+@pytest.mark.parametrize("area", AREAS)
+@budget(80)
+@given(installation=installations, data=st.data())
+def test_property3_any_single_mutation_is_rejected_without_using_an_id(
+    area: str, installation: str, data: st.DataObject
+) -> None:
+    fake = FAKES[installation]
+    req, mutation = data.draw(mutated_requests(installation, area), label="mutated")
+    event(f"{mutation.status} {mutation.part}")
+    verdict = judge(req)
+    next_id = fake.next_id
+    count = fake.state.journal.total
+
+    out = send(fake, req)
+
+    answer = check_answer(req, out)
+    locations = violation_locations(answer)
+    assert out.status == verdict.status, (mutation, out.status, verdict, answer)
+    if mutation.status is not None:
+        assert out.status == mutation.status, (mutation, answer)
+    assert any(loc.lower().startswith(mutation.part.lower()) for loc in locations), (mutation, locations)
+    assert verdict.explains(locations), f"oracle expected {set(verdict.locations)}, fake named {locations}"
+    assert only_expected(verdict.locations, locations), (verdict, locations)
+    assert fake.next_id == next_id, "a rejected request consumed an id"
+    assert fake.state.journal.total == count + 1
+    assert out.record.blob_id is None and out.record.status == out.status and out.record.violations
+
+
+def only_expected(expected: frozenset[str], named: list[str]) -> bool:
+    """Every location the fake names is one the oracle expects (or a detail below it)."""
+    wanted = [e.lower() for e in expected]
+    return all(any(n.lower() == w or n.lower().startswith(w + ".") for w in wanted) for n in named)
+
+
+@budget(400)
+@given(installation=installations, data=st.data())
+def test_property4_and_5_nothing_a_client_sends_yields_5xx(installation: str, data: st.DataObject) -> None:
+    fake = FAKES[installation]
+    req = data.draw(anything(installation), label="request")
+    count, next_id = fake.state.journal.total, fake.next_id
+
+    out = send(fake, req)
+
+    assert out.status < 500, out.body
+    assert fake.state.journal.total == count + 1
+    assert out.record.status == out.status
+    verdict = judge(req)
+    assert out.status == verdict.status, (out.status, verdict, out.body[:300])
+    answer = check_answer(req, out)
+    if out.status == 200 and req.method == "POST":
+        assert answer == next_id and fake.next_id == next_id + 1
+    else:
+        assert fake.next_id == next_id
+
+
+@pytest.mark.parametrize("installation", INSTALLATIONS)
+def test_oracle_and_fake_agree_on_the_documented_examples(installation: str) -> None:
+    """The contract's own examples, judged by both: a cheap guard that the oracle is not vacuous."""
+    import json
+
+    fake = Fake(installation=installation)
+    auth = ("Authorization", "Bearer 8A:Cust12345.token")
+    for example in fake.contracts.named("SaveImageStream").examples:
+        req = Request(
+            "POST",
+            "/api/v1/Agents/BLOB/SaveImageStream",
+            (("Content-Type", "application/json"), auth),
+            json.dumps(dict(example.body)).encode(),
+            installation=installation,
+        )
+        assert judge(req).status == example.status == send(fake, req).status, example.name
+
+
+# ---- regressions found by the properties above ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "location"),
+    [
+        ((("X-XSRF-TOKEN", "abc"), ("Cookie", "XSRF-TOKEN=abd")), "header.X-XSRF-TOKEN"),
+        ((("X-XSRF-TOKEN", "abc"),), "header.X-XSRF-TOKEN"),
+        ((("X-XSRF-TOKEN", ""), ("Cookie", "XSRF-TOKEN=abc")), "header.X-XSRF-TOKEN"),
+        ((("Cookie", "XSRF-TOKEN=abc"),), "header.Authorization"),
+    ],
+)
+def test_regression_a_bad_xsrf_token_is_named_not_authorization(
+    headers: tuple[tuple[str, str], ...], location: str
+) -> None:
+    """Found by property 3: a mismatched XSRF token was reported at header.Authorization."""
+    req = Request(
+        "POST", "/api/v1/Agents/BLOB/SaveImageStream", (("Content-Type", "application/json"), *headers), b"{}"
+    )
+    out = send(Fake(), req)
+    assert out.status == 401
+    assert [v.location for v in out.record.violations] == [location]
