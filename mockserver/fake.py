@@ -255,12 +255,13 @@ class Fake(Assertions, FaultInjection):
                 call.warnings.append(
                     Violation("header.Accept", "a valid Accept header", f"{preview(accept, 60)}: {problem}")
                 )
+        # The real server answers in the request's own format when Accept leaves it free to.
+        own = self._format_from_content_type(headers, offered)
         if not items:
-            # No usable Accept: the real server answers in the request's own format when it can.
-            call.media = self._format_from_content_type(headers, offered)
-            call.fmt = _fmt(call.media)
+            call.media = own
+            call.fmt = _fmt(own)
             return
-        chosen = media.negotiate(items, offered)
+        chosen = media.negotiate(items, offered, prefer=own)
         if chosen is None:
             assert accept is not None
             chosen = _first_of_family(offered, "json") or offered[0]

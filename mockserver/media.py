@@ -39,6 +39,8 @@ class MediaType:
 
 def _split_params(text: str) -> list[str]:
     """Split on ';' outside double quotes."""
+    if '"' not in text:  # the usual header: no quoting, so no need to walk it character by character
+        return text.split(";")
     parts, buf, quoted = [], [], False
     for ch in text:
         if ch == '"':
@@ -57,7 +59,7 @@ def parse_media_type(value: str) -> MediaType:
     head, *rest = _split_params(value)
     mtype = head.strip().lower()
     main, sep, sub = mtype.partition("/")
-    if not sep or not main or not sub or any(c.isspace() for c in mtype):
+    if not sep or not main or not sub or len(mtype.split()) != 1:
         raise MediaError(f"'{head.strip()}' is not a type/subtype media type")
     params: dict[str, str] = {}
     for item in rest:
@@ -136,14 +138,15 @@ def parse_accept(value: str) -> tuple[list[AcceptItem], list[str]]:
     return items, problems
 
 
-def negotiate(items: list[AcceptItem], offered: tuple[str, ...]) -> str | None:
+def negotiate(items: list[AcceptItem], offered: tuple[str, ...], prefer: str | None = None) -> str | None:
     """Pick the offered type the client prefers most, or None when none is acceptable.
 
     Each offered type takes the q of the most specific Accept entry that matches it
     (RFC 9110 §12.5.1). Ties go to the more specific entry, then to the entry the client
-    listed first (as ASP.NET Web API does), then to the server's order of preference.
+    listed first (as ASP.NET Web API does), then to `prefer` (the request's own format, so
+    ``*/*`` answers XML to an XML request), then to the server's order of preference.
     """
-    best: tuple[float, int, int, int] | None = None
+    best: tuple[float, int, int, bool, int] | None = None
     chosen = None
     for rank, media in enumerate(offered):
         match = None
@@ -152,7 +155,7 @@ def negotiate(items: list[AcceptItem], offered: tuple[str, ...]) -> str | None:
                 match = item
         if match is None or match.q <= 0:
             continue
-        key = (match.q, match.specificity, -match.order, -rank)
+        key = (match.q, match.specificity, -match.order, media == prefer, -rank)
         if best is None or key > best:
             best, chosen = key, media
     return chosen

@@ -101,8 +101,8 @@ async def test_accept_forms(fake: FakeServer, http: ClientSession, accept: str, 
         ("application/x-www-form-urlencoded", form_body(), "application/json"),
     ],
 )
-@pytest.mark.parametrize("accept", [None, "", " , "])
-async def test_without_accept_the_answer_follows_the_request_format(
+@pytest.mark.parametrize("accept", [None, "", " , ", "*/*"])
+async def test_without_a_preference_the_answer_follows_the_request_format(
     fake: FakeServer, http: ClientSession, content_type: str, body: bytes, answered: str, accept: str | None
 ) -> None:
     status, hdrs, _ = await post(http, fake, body, content_type=content_type, accept=accept)

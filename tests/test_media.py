@@ -91,3 +91,18 @@ def negotiate(accept: str) -> str | None:
 )
 def test_negotiate(accept: str, chosen: str | None) -> None:
     assert negotiate(accept) == chosen
+
+
+@pytest.mark.parametrize(
+    ("accept", "prefer", "chosen"),
+    [
+        ("*/*", "text/xml", "text/xml"),
+        ("application/*", "application/xml", "application/xml"),
+        ("application/*", "text/xml", "application/json"),
+        ("application/json, */*", "application/xml", "application/json"),
+        ("*/*;q=0.5, application/json;q=0.6", "application/xml", "application/json"),
+    ],
+)
+def test_request_format_breaks_ties(accept: str, prefer: str, chosen: str) -> None:
+    items, _ = media.parse_accept(accept)
+    assert media.negotiate(items, OFFER, prefer=prefer) == chosen
