@@ -15,6 +15,17 @@ BODY = {"Type": "PersonImage", "Image": base64.b64encode(PNG).decode(), "Descrip
 AUTH = {"Authorization": "Basic dGplMDpUamUw"}
 
 
+def test_ways_to_inject():
+    fake = Fake()
+    handle = fake.inject("status", status=503, times=2)  # the next two matching calls
+    fake.inject("delay", delay_ms=3500, path="SaveImageStream")  # past the 3000 ms NsApiSlow threshold
+    fake.inject("drop", fraction=0.1, seed=42)  # 10% of calls, the same 10% every run
+    fake.inject("status", status=500, after_save=True)  # the "lost response"
+    assert (handle.hits, handle.remaining) == (0, 2)
+    handle.remove()
+    assert fake.clear_faults() == 3
+
+
 def save_with_retries(url, attempts=3):
     """The client under test: retries a dropped connection or a 5xx."""
     for _ in range(attempts):
