@@ -17,3 +17,36 @@ async def test_save_over_http_returns_first_id_and_records_it() -> None:
             assert resp.headers["Content-Type"] == "application/json; charset=utf-8"
         assert fake.calls.last.blob_id == 33
         assert fake.calls.last.type == "PersonImage"
+
+
+# The pure core never imports aiohttp at module level; only the HTTP shell does.
+SHELL_MODULES = {"app", "server", "debug", "pytest_plugin", "verify"}  # verify is an HTTP client tool
+
+
+def test_core_modules_do_not_import_aiohttp() -> None:
+    import ast
+    from pathlib import Path
+
+    import mockserver
+
+    offenders = []
+    for path in sorted(Path(mockserver.__file__).parent.glob("*.py")):
+        if path.stem in SHELL_MODULES:
+            continue
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] == "aiohttp"]
+    assert offenders == []
+
+
+def test_python_dash_m_without_a_command_prints_usage() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "mockserver"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: mockserver")
