@@ -56,14 +56,13 @@ def _media_type(value: str | None) -> str | None:
 
 def _answered_as(record: CallRecord, contract: Contract) -> str | None:
     """The response type the call's Accept chose (errors may be answered as JSON regardless)."""
-    accept = record.header("Accept")
-    if accept and accept.strip():
-        items, _ = media.parse_accept(accept)
-        return media.negotiate(items, contract.response_media_types)
     from .fake import Fake  # late: fake imports this module lazily too
 
-    # With no Accept the core picks the answer type from the Content-Type; ask it the same way.
-    return Fake._format_from_content_type(CIMultiDict(record.headers), contract.response_media_types)
+    # Negotiate as the core did: the request's own format wins where Accept leaves a choice.
+    own = Fake._format_from_content_type(CIMultiDict(record.headers), contract.response_media_types)
+    accept = record.header("Accept")
+    items = media.parse_accept(accept)[0] if accept and accept.strip() else []
+    return media.negotiate(items, contract.response_media_types, prefer=own) if items else own
 
 
 def _auth_scheme(record: CallRecord) -> str:

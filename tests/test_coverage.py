@@ -96,3 +96,14 @@ async def test_coverage_route_reports_the_flow_over_http() -> None:
     assert report["calls"] == 3
     assert 0 < report["percent"] < 100
     assert report == fake.coverage()
+
+
+def test_accept_types_follow_the_negotiation_the_fake_did() -> None:
+    fake = Fake()
+    xml = b"<x><Type>PersonImage</Type><Image>R0lGODlhAQABAAAAACw=</Image></x>"
+    send(fake, SAVE_PATH, xml, **{"Content-Type": "text/xml", "Accept": "*/*", "Authorization": BASIC})
+    send(fake, AGENT + "GetBlobStream", b'{"BlobEntityId": 1}', **json_headers(Accept="*/*"))
+    assert [c.response_type for c in fake.calls] == ["text/xml", "application/octet-stream"]
+    report = fake.coverage()["by_operation"]
+    assert report["SaveImageStream"]["accept_types"]["exercised"] == ["text/xml"]
+    assert report["GetBlobStream"]["accept_types"]["exercised"] == ["application/octet-stream"]
