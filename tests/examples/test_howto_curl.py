@@ -72,3 +72,11 @@ def test_readme_curl_session():
         assert [c.status for c in fake.calls] == [200, 200, 400]
         assert fake.calls[0].type == "PersonImage"
         assert fake.images[2][:6] == b"GIF89a"
+
+
+def test_readme_shows_exactly_these_commands_and_outputs():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for text in (SAVE_JSON, SAVE_JSON_OUTPUT, SAVE_XML, SAVE_XML_OUTPUT, DOC_SAMPLE, DOC_SAMPLE_OUTPUT):
+        assert text in readme
