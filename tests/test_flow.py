@@ -174,3 +174,22 @@ async def test_attach_and_read_back_are_not_counted_as_saves(served: Any) -> Non
     await post(http, fake, "ChangePersonImage", {"PersonId": 1, "BlobId": 33})
     await post(http, fake, "GetBlobStream", {"BlobEntityId": 33})
     assert fake.assert_saved(blob_id=33, count=1).operation == "SaveImageStream"
+
+
+@pytest.mark.parametrize("call", ["ChangePersonImage", "ChangeProjectImage", "GetBlobStream"])
+async def test_companion_calls_need_credentials_like_save(served: Any, call: str) -> None:
+    fake, http = served
+    async with http.post(fake.url + AGENT + call, data=b"{}", headers={"Content-Type": "application/json"}) as resp:
+        assert resp.status == 401
+        assert resp.headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert fake.calls.last.operation == call
+
+
+async def test_companion_errors_come_as_xml_when_asked(served: Any) -> None:
+    fake, http = served
+    xml = b"<ChangePersonImage><PersonId>1</PersonId><BlobId>5</BlobId></ChangePersonImage>"
+    headers = {"Content-Type": "application/xml", "Accept": "application/xml", "Authorization": BASIC}
+    async with http.post(fake.url + AGENT + "ChangePersonImage", data=xml, headers=headers) as resp:
+        assert resp.status == 400
+        assert resp.headers["Content-Type"] == "application/xml; charset=utf-8"
+        assert b"<Location>body.BlobId</Location>" in await resp.read()
