@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 from .errors import ApiError, Violation
 from .fake import Fake, Outcome, RawRequest
@@ -112,5 +112,16 @@ def build_app(fake: Fake) -> web.Application:
     app = web.Application(client_max_size=fake.settings.max_body_size)
     app[FAKE_KEY] = fake
     add_debug_routes(app)
-    app.router.add_route("*", "/{tail:.*}", agent_handler)
+    app.router.add_route("*", "/{tail:.*}", agent_handler, expect_handler=_continue_within_limit)
     return app
+
+
+async def _continue_within_limit(request: web.Request) -> None:
+    """Say ``100 Continue`` only to a body that fits; an oversized one gets its 413 unsent."""
+    if request.version != HttpVersion11 or request.headers.get("Expect", "").lower() != "100-continue":
+        return  # other expectations are ignored rather than answered 417 outside the error shape
+    declared = request.content_length
+    if declared is not None and declared > request.app[FAKE_KEY].settings.max_body_size:
+        return
+    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    request.writer.output_size = 0  # the 100 is not part of the response body

@@ -343,3 +343,33 @@ async def test_default_limit_is_32_mib(fake: FakeServer, http: ClientSession) ->
         http, fake.url + SAVE_PATH, save_body(image=b"\x89PNG\r\n\x1a\n" + bytes(3 * 1024 * 1024))
     )
     assert status == 200
+
+
+def expect_exchange(port: int, length: int, body: bytes) -> tuple[bytes, bytes]:
+    """Send headers with Expect: 100-continue; return the first answer, then what follows the body."""
+    head = (
+        f"POST {SAVE_PATH} HTTP/1.1\r\nHost: x\r\nAuthorization: {BASIC}\r\nConnection: close\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\nExpect: 100-continue\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.settimeout(5)
+        sock.sendall(head)
+        first = sock.recv(65536)
+        rest = b""
+        if first.startswith(b"HTTP/1.1 100"):
+            sock.sendall(body)
+            while chunk := sock.recv(65536):
+                rest += chunk
+    return first, rest
+
+
+async def test_expect_continue_is_granted_within_the_limit_and_refused_over_it() -> None:
+    body = save_body()
+    async with FakeServer(core_settings(max_body_size=len(body))) as fake:
+        first, rest = await asyncio.to_thread(expect_exchange, fake.port, len(body), body)  # type: ignore[arg-type]
+        assert first == b"HTTP/1.1 100 Continue\r\n\r\n"
+        assert rest.startswith(b"HTTP/1.1 200 OK") and rest.endswith(b"\r\n\r\n1")
+        # Over the limit: no 100 Continue, the 413 comes before the client sends anything.
+        first, _ = await asyncio.to_thread(expect_exchange, fake.port, len(body) + 1, body)  # type: ignore[arg-type]
+        assert first.startswith(b"HTTP/1.1 413 ")
+        assert [c.status for c in fake.calls] == [200, 413]
