@@ -94,7 +94,7 @@ def decode_xml(body: bytes, codec: str | None, charset_label: str | None = None)
         raise _bad_body("a well-formed XML document", f"{exc.msg}") from None
     except (ValueError, LookupError, etree.LxmlError) as exc:
         raise _bad_body("a well-formed XML document", str(exc)) from None
-    docinfo = root.getroottree().docinfo
+    docinfo: Any = root.getroottree().docinfo  # lxml-stubs lack DocInfo.doctype
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise _bad_body(
             "XML without a DTD (DTDs and entities are refused)", f"DOCTYPE {docinfo.doctype or '(internal)'}"

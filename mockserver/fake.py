@@ -248,7 +248,7 @@ class Fake(Assertions, FaultInjection):
     def _negotiate(self, headers: Mapping[str, str], contract: Contract | None, call: _Call) -> None:
         offered = contract.response_media_types if contract else DEFAULT_OFFER
         accept = headers.get("Accept")
-        items: list[media.AcceptItem] = []
+        items: tuple[media.AcceptItem, ...] = ()
         if accept is not None and accept.strip():
             items, problems = media.parse_accept(accept)
             for problem in problems:

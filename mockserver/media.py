@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
+from types import MappingProxyType
 
 JSON_TYPES = frozenset({"application/json", "text/json", "application/json-patch+json", "application/merge-patch+json"})
 XML_TYPES = frozenset({"application/xml", "text/xml"})
@@ -30,7 +33,7 @@ class MediaType:
     """A parsed ``type/subtype; k=v`` value."""
 
     type: str
-    params: dict[str, str] = field(default_factory=dict)
+    params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def charset(self) -> str | None:
@@ -41,7 +44,9 @@ def _split_params(text: str) -> list[str]:
     """Split on ';' outside double quotes."""
     if '"' not in text:  # the usual header: no quoting, so no need to walk it character by character
         return text.split(";")
-    parts, buf, quoted = [], [], False
+    parts: list[str] = []
+    buf: list[str] = []
+    quoted = False
     for ch in text:
         if ch == '"':
             quoted = not quoted
@@ -54,6 +59,12 @@ def _split_params(text: str) -> list[str]:
     return parts
 
 
+# Clients send the same few header values again and again: parse each once. Results are
+# immutable; a malformed value raises every time (exceptions are not cached).
+_CACHE_SIZE = 512
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def parse_media_type(value: str) -> MediaType:
     """Parse one media type with parameters; names are lower-cased, quotes removed."""
     head, *rest = _split_params(value)
@@ -73,7 +84,7 @@ def parse_media_type(value: str) -> MediaType:
         if len(val) >= 2 and val[0] == val[-1] == '"':
             val = val[1:-1]
         params[name] = val
-    return MediaType(mtype, params)
+    return MediaType(mtype, MappingProxyType(params))
 
 
 def charset_codec(name: str) -> str | None:
@@ -110,7 +121,8 @@ class AcceptItem:
         return self.media == offered
 
 
-def parse_accept(value: str) -> tuple[list[AcceptItem], list[str]]:
+@lru_cache(maxsize=_CACHE_SIZE)
+def parse_accept(value: str) -> tuple[tuple[AcceptItem, ...], tuple[str, ...]]:
     """Parse an Accept header into its entries and a note for each malformed entry.
 
     A malformed entry is skipped rather than spoiling the whole header, as lenient servers do.
@@ -135,10 +147,11 @@ def parse_accept(value: str) -> tuple[list[AcceptItem], list[str]]:
                 problems.append(f"q-value '{raw}' of '{mt.type}' is not between 0 and 1")
                 continue
         items.append(AcceptItem(mt.type, q, order))
-    return items, problems
+    return tuple(items), tuple(problems)
 
 
-def negotiate(items: list[AcceptItem], offered: tuple[str, ...], prefer: str | None = None) -> str | None:
+@lru_cache(maxsize=_CACHE_SIZE)
+def negotiate(items: tuple[AcceptItem, ...], offered: tuple[str, ...], prefer: str | None = None) -> str | None:
     """Pick the offered type the client prefers most, or None when none is acceptable.
 
     Each offered type takes the q of the most specific Accept entry that matches it

@@ -54,7 +54,7 @@ def test_family_groups_the_seven_request_types() -> None:
 def test_parse_accept_skips_malformed_entries_and_reports_them() -> None:
     items, problems = media.parse_accept("garbage, application/xml;q=0.5, text/json;q=2, text/xml;q=x")
     assert [(i.media, i.q) for i in items] == [("application/xml", 0.5)]
-    assert problems == [
+    assert list(problems) == [
         "'garbage' is not a type/subtype media type",
         "q-value '2' of 'text/json' is not between 0 and 1",
         "q-value 'x' of 'text/xml' is not a number",
