@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 
 from aiohttp import HttpVersion11, web
 
@@ -12,6 +14,14 @@ from .fake import Fake, Outcome, RawRequest
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
 log = logging.getLogger("mockserver")
 READ_CHUNK = 256 * 1024
+# Seconds to wait for the next body bytes before giving up with a 400, as http.sys's EntityBody
+# timer does: a stalled client or a chunk aiohttp could not parse would otherwise hold a handler forever.
+BODY_IDLE_TIMEOUT = 120.0
+
+
+async def _idle(read: Awaitable[bytes]) -> bytes:
+    async with asyncio.timeout(BODY_IDLE_TIMEOUT):
+        return await read
 
 
 async def read_body(request: web.Request, limit: int) -> tuple[bytes, ApiError | None]:
@@ -21,14 +31,14 @@ async def read_body(request: web.Request, limit: int) -> tuple[bytes, ApiError |
         return b"", _too_large(limit, f"Content-Length {declared}")
     if declared is not None:
         try:
-            data = await request.content.readexactly(declared)
+            data = await _idle(request.content.readexactly(declared))
         except Exception as exc:  # the client went away or sent less than it declared
             return b"", _truncated(declared, exc)
         return data, None
     buf = bytearray()
     try:
         while True:
-            chunk = await request.content.readany()
+            chunk = await _idle(request.content.readany())
             if not chunk:
                 break
             buf += chunk

@@ -31,6 +31,9 @@ from .validation import Binding, bind
 
 DEFAULT_OFFER = ("application/json", "text/json", "application/xml", "text/xml")
 DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
+# IIS (http.sys MaxFieldLength) refuses a header longer than 16 KiB with 400; the shell lets such
+# headers through (server.HEADER_PARSER_LIMIT) so the fake answers and journals them itself.
+MAX_HEADER_VALUE = 16 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +226,7 @@ class Fake(Assertions, FaultInjection):
             raise call.not_acceptable
         if raw.body_problem is not None:
             raise raw.body_problem
+        _check_header_sizes(raw.headers)
         call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
         call.locale, locale_warnings = read_locale(raw.headers)
         call.warnings.extend(locale_warnings)
@@ -358,6 +362,17 @@ class Fake(Assertions, FaultInjection):
         if call.fmt == "raw":
             return data, call.media
         return codecs.encode_base64_result(base64.b64encode(data).decode("ascii"), call.fmt), ctype
+
+
+def _check_header_sizes(headers: Mapping[str, str]) -> None:
+    for name, value in headers.items():
+        size = len(value.encode("utf-8", "surrogateescape"))
+        if size > MAX_HEADER_VALUE:
+            raise ApiError(
+                400,
+                [Violation(f"header.{name}", f"at most {MAX_HEADER_VALUE} bytes", f"{size} bytes")],
+                message=f"The {name} header is {size} bytes long; the limit is {MAX_HEADER_VALUE} bytes.",
+            )
 
 
 def _fmt(media_type: str) -> str:

@@ -12,6 +12,11 @@ from aiohttp import web
 from .app import build_app
 from .fake import Fake
 
+# aiohttp's parser refuses header lines over 8190 bytes by default, before any handler runs and so
+# unjournaled. Raised far past IIS's 16 KiB, the fake's own rule (fake.MAX_HEADER_VALUE) answers
+# and records oversized headers; only lines beyond this limit still meet the parser's refusal.
+HEADER_PARSER_LIMIT = 256 * 1024
+
 
 class FakeServer(Fake):
     """A fake served in the running event loop. ``async with FakeServer() as fake: fake.url``."""
@@ -46,7 +51,13 @@ class FakeServer(Fake):
         """Bind (port 0 picks a free port) and serve; return self."""
         if self._runner is not None:
             return self
-        runner = web.AppRunner(build_app(self), access_log=None, handle_signals=False)
+        runner = web.AppRunner(
+            build_app(self),
+            access_log=None,
+            handle_signals=False,
+            max_line_size=HEADER_PARSER_LIMIT,
+            max_field_size=HEADER_PARSER_LIMIT,
+        )
         await runner.setup()
         site = web.TCPSite(runner, self.settings.host, self.settings.port, reuse_address=True)
         try:
