@@ -24,14 +24,23 @@ async def _idle(read: Awaitable[bytes]) -> bytes:
         return await read
 
 
-async def read_body(request: web.Request, limit: int) -> tuple[bytes, ApiError | None]:
+async def read_body(request: web.Request, limit: int) -> tuple[bytes | bytearray, ApiError | None]:
     """Read the body up to `limit` bytes; past it, stop reading and report 413."""
     declared = request.content_length
     if declared is not None and declared > limit:
         return b"", _too_large(limit, f"Content-Length {declared}")
     if declared is not None:
+        # One buffer of the declared size filled in place: readexactly() would hold every chunk
+        # and then join them into a second full copy.
+        data = bytearray(declared)
+        got = 0
         try:
-            data = await _idle(request.content.readexactly(declared))
+            while got < declared:
+                chunk = await _idle(request.content.read(declared - got))
+                if not chunk:
+                    raise asyncio.IncompleteReadError(bytes(data[:got]), declared)
+                data[got : got + len(chunk)] = chunk
+                got += len(chunk)
         except Exception as exc:  # the client went away or sent less than it declared
             return b"", _truncated(declared, exc)
         return data, None
@@ -46,7 +55,7 @@ async def read_body(request: web.Request, limit: int) -> tuple[bytes, ApiError |
                 return b"", _too_large(limit, f"more than {limit} bytes (chunked)")
     except Exception as exc:
         return b"", _truncated(None, exc)
-    return bytes(buf), None
+    return buf, None
 
 
 def _too_large(limit: int, got: str) -> ApiError:

@@ -27,7 +27,7 @@ def _bad_body(expected: str, got: str) -> ApiError:
     return ApiError(400, [Violation("body", expected, got)])
 
 
-def decode_text(body: bytes, codec: str, charset_label: str | None) -> str:
+def decode_text(body: bytes | bytearray, codec: str, charset_label: str | None) -> str:
     """Decode body bytes, naming the offending byte on failure."""
     try:
         return body.decode(codec)
@@ -133,14 +133,23 @@ def decode_form(text: str, codec: str) -> Pairs:
         raise _bad_body(f"a form body of at most {MAX_FORM_FIELDS} fields", str(exc)) from None
 
 
-def decode_body(body: bytes, family: str, codec: str | None, charset_label: str | None) -> Pairs:
-    """Decode a request body of the given media family into name/value pairs."""
+def decode_body(body: bytes | bytearray, family: str, codec: str | None, charset_label: str | None) -> Pairs:
+    """Decode a request body of the given media family into name/value pairs.
+
+    A bytearray body (the HTTP shell's read buffer) is emptied once its text is decoded.
+    """
     if family == "xml":
+        if isinstance(body, bytearray):
+            data = bytes(body)
+            body.clear()
+            return decode_xml(data, codec, charset_label)
         return decode_xml(body, codec, charset_label)
     # A byte order mark is not content; .NET readers skip it too.
     text = decode_text(body, codec or "utf-8", charset_label).removeprefix("\ufeff")
+    if isinstance(body, bytearray):
+        body.clear()  # free the bytes before parsing makes its own copy of the (base64) values
     if family == "json":
-        if not text.strip():
+        if not text or text.isspace():  # not text.strip(): that copies a big body with a trailing newline
             raise _bad_body("a JSON object", "an empty body")
         return decode_json(text)
     if family == "form":
