@@ -38,13 +38,17 @@ MAX_HEADER_VALUE = 16 * 1024
 
 @dataclass(frozen=True, slots=True)
 class RawRequest:
-    """A request as the HTTP shell saw it. `body_problem` is set when the body was not read."""
+    """A request as the HTTP shell saw it. `body_problem` is set when the body was not read.
+
+    A bytearray body is the shell's own read buffer: decoding empties it as soon as the text is
+    out, so a 20 MiB image is not held as bytes, text and parsed value all at once.
+    """
 
     method: str
     path: str
     query_string: str = ""
     headers: Mapping[str, str] = field(default_factory=lambda: CIMultiDictProxy(CIMultiDict()))
-    body: bytes = b""
+    body: bytes | bytearray = b""
     body_problem: ApiError | None = None
 
     @classmethod
