@@ -316,24 +316,25 @@ def response_media(req: Request) -> str:
 
     RFC 9110 §12.5.1: each offered type takes the q of the most specific matching range; among
     equal q the more specific range wins, then the range the client listed first (ASP.NET Web API
-    does so), then the server's order. Malformed ranges are skipped; with none left, the request's
-    own JSON/XML type is used when it has one.
+    does so), then the request's own JSON/XML type, then the server's order. Malformed ranges are
+    skipped; with none left, the request's own JSON/XML type is used when it has one.
     """
     known = PATH.fullmatch(req.path) is not None
     if known and req.method in {"GET", "HEAD"}:
         return "application/json"
     offered = RESPONSE_MEDIA if known else NOT_FOUND_MEDIA
     ranges = [r for r in (_range(item, i) for i, item in enumerate(_items(req.header("Accept") or ""))) if r]
+    ctype = (req.header("Content-Type") or "").split(";")[0].strip().lower()
+    own = ctype if ctype in offered and REQUEST_MEDIA.get(ctype) in {"json", "xml"} else offered[0]
     if not ranges:
-        ctype = (req.header("Content-Type") or "").split(";")[0].strip().lower()
-        return ctype if ctype in offered and REQUEST_MEDIA.get(ctype) in {"json", "xml"} else offered[0]
+        return own
     scored = []
     for rank, candidate in enumerate(offered):
         matching = [r for r in ranges if r[0] in (candidate, "*/*", candidate.split("/")[0] + "/*")]
         if matching:
             media, q, order = max(matching, key=lambda r: _specificity(r[0]))
             if q > 0:
-                scored.append(((q, _specificity(media), -order, -rank), candidate))
+                scored.append(((q, _specificity(media), -order, candidate == own, -rank), candidate))
     return max(scored)[1] if scored else "application/json"
 
 
