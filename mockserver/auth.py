@@ -6,8 +6,6 @@ a call record or a log line: principals are user names or short one-way fingerpr
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 from collections.abc import Mapping
 from typing import Any
@@ -16,6 +14,7 @@ from urllib.parse import unquote
 from .credentials import CredentialStore, Grant, load_store
 from .errors import ApiError, Violation
 from .journal import AuthInfo
+from .validation import Base64Error, decode_base64
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "so-apptoken", "x-xsrf-token"})
 REDACTED = "<redacted>"
@@ -112,8 +111,9 @@ def authenticate(headers: Mapping[str, str], settings: Any, store: Any, extra: d
 def _password(credentials: str, store: CredentialStore | None) -> AuthInfo:
     expected = "base64 of user:password (or an unencoded 7T: ticket)"
     try:
-        raw = base64.b64decode(credentials, validate=True)
-    except (binascii.Error, ValueError):
+        # .NET's rules (padding required, whitespace skipped): Python's decoder forgives 'dGplMDpUamUw='.
+        raw = decode_base64(credentials)
+    except Base64Error:
         raise unauthorized(
             "Basic credentials that are not valid base64",
             "The Basic credentials are not valid base64 of user:password.",

@@ -7,7 +7,9 @@ record per request, and an answer that parses in the negotiated format.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 
 import pytest
 from hypothesis import event, given
@@ -18,12 +20,13 @@ from mockserver.fake import Outcome, RawRequest
 
 from .mutations import AREAS, anything, mutated_requests
 from .oracle import judge, parse_answer, response_media, violation_locations
-from .strategies import Request, Save, budget, request_for, saves, valid_requests
+from .strategies import SAVE_PATH, Request, Save, budget, passwords, request_for, saves, users, valid_requests
 
 INSTALLATIONS = ("onsite", "online")
 # One long-lived fake per installation: ids must keep counting up across every example.
 FAKES = {name: Fake(installation=name, journal_limit=0, first_id=33) for name in INSTALLATIONS}
 installations = st.sampled_from(INSTALLATIONS)
+BEARER = ("Authorization", "Bearer 8A:Cust12345.token")
 
 
 def send(fake: Fake, req: Request) -> Outcome:
@@ -143,8 +146,6 @@ def test_property4_and_5_nothing_a_client_sends_yields_5xx(installation: str, da
 @pytest.mark.parametrize("installation", INSTALLATIONS)
 def test_oracle_and_fake_agree_on_the_documented_examples(installation: str) -> None:
     """The contract's own examples, judged by both: a cheap guard that the oracle is not vacuous."""
-    import json
-
     fake = Fake(installation=installation)
     auth = ("Authorization", "Bearer 8A:Cust12345.token")
     for example in fake.contracts.named("SaveImageStream").examples:
@@ -180,3 +181,58 @@ def test_regression_a_bad_xsrf_token_is_named_not_authorization(
     out = send(Fake(), req)
     assert out.status == 401
     assert [v.location for v in out.record.violations] == [location]
+
+
+base64ish = st.text(st.sampled_from("AQgw+/=  \n\t-_!é"), max_size=16) | st.binary(max_size=12).map(
+    lambda b: base64.b64encode(b).decode()
+)
+
+
+@budget(300)
+@given(text=base64ish)
+def test_property3_image_base64_rules_agree_with_the_oracle(text: str) -> None:
+    """Differential on .NET's Convert.FromBase64String rules: padding required, whitespace skipped."""
+    req = Request(
+        "POST", SAVE_PATH, (("Content-Type", "application/json"), BEARER), json.dumps({"Image": text}).encode()
+    )
+    verdict, out = judge(req), send(FAKES["onsite"], req)
+    assert out.status == verdict.status, (text, out.body)
+    if verdict.save is not None:
+        assert FAKES["onsite"].images[out.record.blob_id] == verdict.save.image
+
+
+@st.composite
+def basic_credentials(draw: st.DrawFn) -> str:
+    """base64 of user:password, sometimes with one edit .NET's decoder refuses and Python's may not."""
+    text = base64.b64encode(f"{draw(users)}:{draw(passwords)}".encode()).decode()
+    at = draw(st.integers(0, len(text)))
+    edit = draw(st.sampled_from(["", "=", "==", "===", "====", "A", "AB", "!", "-", "_"]))
+    return draw(st.sampled_from([text, text + edit, text[:at] + edit + text[at:], text.rstrip("=")]))
+
+
+@budget(300)
+@given(text=base64ish | basic_credentials())
+def test_property3_basic_credentials_base64_rules_agree_with_the_oracle(text: str) -> None:
+    req = Request(
+        "POST",
+        SAVE_PATH,
+        (("Content-Type", "application/json"), ("Authorization", f"Basic {text}")),
+        json.dumps({"Image": ""}).encode(),
+    )
+    assert send(FAKES["onsite"], req).status == judge(req).status, text
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status"),
+    [
+        ("dGplMDpUamUw", 200),
+        ("dGplMDpUamUw=", 401),
+        ("dGplMDpUamUw====", 401),
+        ("dGplMDpUamU=", 200),
+        ("dGpl MDpUamUw", 200),
+    ],
+)
+def test_regression_basic_credentials_follow_dotnet_base64(credentials: str, status: int) -> None:
+    """Found by the Basic differential: Python's decoder accepted 'dGplMDpUamUw=', .NET refuses it."""
+    headers = (("Content-Type", "application/json"), ("Authorization", f"Basic {credentials}"))
+    assert send(Fake(), Request("POST", SAVE_PATH, headers, b'{"Image": ""}')).status == status
