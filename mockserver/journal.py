@@ -269,7 +269,13 @@ class CallLog:
         with self._lock:
             if self.limit and len(self._records) == self.limit:
                 self.dropped += 1
+            # A seq is reserved before its record is built, so with several threads calling the core a
+            # record can arrive after a later one: put it back in seq order (get() relies on it).
+            later = []
+            while self._records and self._records[-1].seq > record.seq:
+                later.append(self._records.pop())
             self._records.append(record)
+            self._records.extend(reversed(later))
             self.total += 1
         with self._changed:
             self._changed.notify_all()
