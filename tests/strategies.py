@@ -251,7 +251,9 @@ description_text = st.text(
 @st.composite
 def saves(draw: st.DrawFn) -> Save:
     type_ = draw(st.one_of(st.sampled_from(BLOB_LINK_TYPES), st.none()))
-    description = draw(st.one_of(description_text, st.none()))
+    # Edge whitespace is where encodings most often disagree, so it is drawn on purpose.
+    padded = st.tuples(st.sampled_from([" ", "\n", "\t ", "\r\n"]), description_text).map(lambda p: p[0] + p[1] + p[0])
+    description = draw(st.one_of(description_text, padded, st.none()))
     return Save(type_, draw(images()), description)
 
 
@@ -305,6 +307,12 @@ def body_pairs(draw: st.DrawFn, save: Save, family: str) -> Pairs:
         pairs.append((_name_style(draw, "Image"), draw(base64_text(save.image))))
     if save.description is not None:
         pairs.append((_name_style(draw, "Description"), save.description))
+    if draw(st.integers(0, 3)) == 0:  # clients send properties the call does not know; they are ignored
+        extra: list[object] = ["ignored", ""] + ([0, None, [1, 2], {"a": 1}, True] if family == "json" else [])
+        extra += [XmlChildren()] if family == "xml" else []
+        pairs.append(
+            (draw(st.sampled_from(["x", "BlobId", "Extra", "ImageData", "__type"])), draw(st.sampled_from(extra)))
+        )
     return list(draw(st.permutations(pairs)))
 
 
