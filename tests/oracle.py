@@ -92,6 +92,8 @@ def _check_auth(req: Request) -> None:
     if len(given) > 1:
         raise Reject(400, "header.Authorization")
     if not given:
+        if len(_values(req, "X-XSRF-TOKEN")) > 1:  # the fake's choice, as for two Authorization headers
+            raise Reject(400, "header.X-XSRF-TOKEN")
         token = (_values(req, "X-XSRF-TOKEN") or [""])[0].strip()
         cookies = {}
         for header in _values(req, "Cookie"):

@@ -52,7 +52,7 @@ def check_record_matches(fake: Fake, blob_id: int, save: Save) -> None:
     assert fake.images[blob_id] == save.image
 
 
-@budget(150)
+@budget(400)
 @given(installation=installations, data=st.data())
 def test_property1_valid_request_is_accepted_with_the_next_id(installation: str, data: st.DataObject) -> None:
     fake = FAKES[installation]
@@ -70,7 +70,7 @@ def test_property1_valid_request_is_accepted_with_the_next_id(installation: str,
     check_record_matches(fake, expected, save)
 
 
-@budget(60)
+@budget(150)
 @given(installation=installations, save=saves(), data=st.data())
 def test_property2_equivalent_encodings_produce_the_same_record(
     installation: str, save: Save, data: st.DataObject
@@ -89,7 +89,7 @@ def test_property2_equivalent_encodings_produce_the_same_record(
 
 
 @pytest.mark.parametrize("area", AREAS)
-@budget(80)
+@budget(250)
 @given(installation=installations, data=st.data())
 def test_property3_any_single_mutation_is_rejected_without_using_an_id(
     area: str, installation: str, data: st.DataObject
@@ -122,7 +122,7 @@ def only_expected(expected: frozenset[str], named: list[str]) -> bool:
     return all(any(n.lower() == w or n.lower().startswith(w + ".") for w in wanted) for n in named)
 
 
-@budget(400)
+@budget(1200)
 @given(installation=installations, data=st.data())
 def test_property4_and_5_nothing_a_client_sends_yields_5xx(installation: str, data: st.DataObject) -> None:
     fake = FAKES[installation]
@@ -201,7 +201,7 @@ def basic_credentials() -> st.SearchStrategy[str]:
     return st.tuples(users, passwords).flatmap(lambda up: edited_base64(f"{up[0]}:{up[1]}".encode()))
 
 
-@budget(300)
+@budget(400)
 @given(text=base64ish | st.binary(max_size=12).flatmap(edited_base64))
 def test_property3_image_base64_rules_agree_with_the_oracle(text: str) -> None:
     """Differential on .NET's Convert.FromBase64String rules: padding required, whitespace skipped."""
@@ -214,7 +214,7 @@ def test_property3_image_base64_rules_agree_with_the_oracle(text: str) -> None:
         assert FAKES["onsite"].images[out.record.blob_id] == verdict.save.image
 
 
-@budget(300)
+@budget(400)
 @given(text=base64ish | basic_credentials())
 def test_property3_basic_credentials_base64_rules_agree_with_the_oracle(text: str) -> None:
     req = Request(

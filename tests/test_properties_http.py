@@ -62,7 +62,7 @@ def answer(req: Request, ctype: str | None, body: bytes) -> object:
     return parse_answer(body, ctype)
 
 
-@budget(40)
+@budget(120)
 @given(installation=installations, data=st.data())
 def test_property1_over_http_valid_requests_get_the_next_id_and_the_image_round_trips(
     servers: dict[str, ThreadedFakeServer], installation: str, data: st.DataObject
@@ -82,7 +82,7 @@ def test_property1_over_http_valid_requests_get_the_next_id_and_the_image_round_
     assert get(fake, f"/_images/{expected}") == (200, save.image)
 
 
-@budget(60)
+@budget(150)
 @given(installation=installations, data=st.data())
 def test_property3_over_http_mutations_are_rejected_naming_the_part(
     servers: dict[str, ThreadedFakeServer], installation: str, data: st.DataObject
@@ -103,7 +103,7 @@ def test_property3_over_http_mutations_are_rejected_naming_the_part(
     assert fake.next_id == next_id and fake.state.journal.total == count + 1
 
 
-@budget(80)
+@budget(250)
 @given(installation=installations, data=st.data())
 def test_property4_and_5_over_http_no_5xx_every_request_journaled_answers_parse(
     servers: dict[str, ThreadedFakeServer], installation: str, data: st.DataObject
