@@ -34,6 +34,10 @@ DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
 # IIS (http.sys MaxFieldLength) refuses a header longer than 16 KiB with 400; the shell lets such
 # headers through (server.HEADER_PARSER_LIMIT) so the fake answers and journals them itself.
 MAX_HEADER_VALUE = 16 * 1024
+# A client sends the same header set on every call, so what the header steps conclude from it is
+# kept per fake: a few dozen sets, each small, so a client varying its headers costs little memory.
+HEADER_CACHE_SIZE = 64
+HEADER_CACHE_MAX_CHARS = 8 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,25 @@ class _Call:
         self.fault: Hit | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _HeaderFacts:
+    """What the header steps concluded from one header set that passed them all.
+
+    Only sets that raised nothing are kept, so a cached answer never skips an error. `auth` is
+    None when it depends on more than the headers (a credential store: grants expire).
+    """
+
+    media: str
+    fmt: str
+    accept_warnings: tuple[Violation, ...]
+    auth: AuthInfo | None
+    locale: Locale
+    locale_warnings: tuple[Violation, ...]
+    request_media: tuple[str, str | None, str | None]
+    content_type: str
+    redacted: tuple[tuple[str, str], ...]
+
+
 class Fake(Assertions, FaultInjection):
     """One fake SuperOffice tenant: contracts, settings and state, without any networking."""
 
@@ -118,6 +141,8 @@ class Fake(Assertions, FaultInjection):
         self.state = State(self.settings.first_id, self.settings.journal_limit, self.settings.state)
         self.faults = FaultSet()
         self.credentials = auth.load_store(self.settings.credentials)
+        self._header_facts: dict[tuple[Any, ...], _HeaderFacts] = {}
+        self._facts_basis: tuple[Any, ...] = ()
 
     # ---- the user's view -------------------------------------------------------------------
 
@@ -163,11 +188,16 @@ class Fake(Assertions, FaultInjection):
         started = time.time()
         contract, prefix = self.contracts.match(raw.path)
         call = _Call()
-        query = tuple(parse_qsl(raw.query_string, keep_blank_values=True))
+        query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
         result: Result | None = None
         headers: dict[str, str] = {}
+        key: tuple[Any, ...] = (id(contract), tuple(raw.headers.items()))
         try:
-            result = self._run(raw, contract, query, call)
+            facts = self._cached_facts(key)
+        except TypeError:  # a caller's own Mapping with unhashable values: work it out each time
+            key, facts = (), None
+        try:
+            result = self._run(raw, contract, query, call, facts, key)
             status = contract.response_status if contract and raw.method == contract.method else 200
             body, ctype = self._encode_result(contract, raw.method, result, call)
         except ApiError as err:
@@ -188,7 +218,7 @@ class Fake(Assertions, FaultInjection):
             operation=contract.name if contract else None,
             query=query,
             select=call.select,
-            headers=auth.redact_headers(raw.headers),
+            headers=facts.redacted if facts is not None else auth.redact_headers(raw.headers),
             auth=call.auth,
             locale=call.locale,
             request=_summarise(binding),
@@ -205,10 +235,55 @@ class Fake(Assertions, FaultInjection):
         self.state.journal.append(record)
         return Outcome(status, body, ctype, headers, record, call.fault)
 
+    def _cached_facts(self, key: tuple[Any, ...]) -> _HeaderFacts | None:
+        basis = (self.settings, self.credentials)
+        if self._facts_basis != basis:  # settings or credentials replaced: conclusions may differ
+            self._header_facts = {}
+            self._facts_basis = basis
+        return self._header_facts.get(key)
+
+    def _remember_facts(
+        self,
+        key: tuple[Any, ...],
+        raw: RawRequest,
+        call: _Call,
+        accept_end: int,
+        locale_end: int,
+        request_media: tuple[str, str | None, str | None],
+    ) -> None:
+        if sum(len(k) + len(v) for k, v in key[1]) > HEADER_CACHE_MAX_CHARS:
+            return
+        assert call.content_type is not None
+        facts = _HeaderFacts(
+            media=call.media,
+            fmt=call.fmt,
+            accept_warnings=tuple(call.warnings[:accept_end]),
+            auth=call.auth if self.credentials is None else None,
+            locale=call.locale,
+            locale_warnings=tuple(call.warnings[accept_end:locale_end]),
+            request_media=request_media,
+            content_type=call.content_type,
+            redacted=auth.redact_headers(raw.headers),
+        )
+        cache = self._header_facts
+        if len(cache) >= HEADER_CACHE_SIZE:
+            cache.pop(next(iter(cache), ()), None)  # the oldest set
+        cache[key] = facts
+
     def _run(
-        self, raw: RawRequest, contract: Contract | None, query: tuple[tuple[str, str], ...], call: _Call
+        self,
+        raw: RawRequest,
+        contract: Contract | None,
+        query: tuple[tuple[str, str], ...],
+        call: _Call,
+        facts: _HeaderFacts | None = None,
+        key: tuple[Any, ...] = (),
     ) -> Result:
-        self._negotiate(raw.headers, contract, call)
+        if facts is not None:
+            call.media, call.fmt = facts.media, facts.fmt
+            call.warnings.extend(facts.accept_warnings)
+        else:
+            self._negotiate(raw.headers, contract, call)
         if contract is None:
             known = ", ".join(f"{c.method} {c.path}" for c in self.contracts)
             raise ApiError(
@@ -230,13 +305,30 @@ class Fake(Assertions, FaultInjection):
             raise call.not_acceptable
         if raw.body_problem is not None:
             raise raw.body_problem
-        _check_header_sizes(raw.headers)
-        call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
-        call.locale, locale_warnings = read_locale(raw.headers)
-        call.warnings.extend(locale_warnings)
-        call.select, select_warnings = parse_select(query)
-        call.warnings.extend(select_warnings)
-        family, codec, label = self._request_media(raw.headers, contract, call)
+        if facts is not None:
+            cached_auth = facts.auth
+            if cached_auth is None:
+                cached_auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
+            call.auth = cached_auth
+            call.locale = facts.locale
+            call.warnings.extend(facts.locale_warnings)
+            if query:
+                call.select, select_warnings = parse_select(query)
+                call.warnings.extend(select_warnings)
+            call.content_type = facts.content_type
+            family, codec, label = facts.request_media
+        else:
+            accept_end = len(call.warnings)
+            _check_header_sizes(raw.headers)
+            call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
+            call.locale, locale_warnings = read_locale(raw.headers)
+            call.warnings.extend(locale_warnings)
+            locale_end = len(call.warnings)
+            call.select, select_warnings = parse_select(query)
+            call.warnings.extend(select_warnings)
+            family, codec, label = self._request_media(raw.headers, contract, call)
+            if key:
+                self._remember_facts(key, raw, call, accept_end, locale_end, (family, codec, label))
         pairs = codecs.decode_body(raw.body, family, codec, label)
         call.binding = binding = bind(pairs, contract, family)
         call.warnings.extend(binding.warnings)
