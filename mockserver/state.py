@@ -24,27 +24,37 @@ class StoredImage:
     description: str | None
 
 
+# An image as the store keeps it: (data, size, sha256, format, type, description). A tuple of
+# atomic values is untracked by the garbage collector, so a long run's hundred thousand images
+# do not lengthen every full collection (as two dataclass objects per image did).
+_Row = tuple[bytes, int, str, str | None, str | None, str | None]
+
+
 class ImageStore(Mapping[int, bytes]):
     """Blob id → bytes, read-only to users (``fake.images[33]``)."""
 
     def __init__(self) -> None:
-        self._items: dict[int, StoredImage] = {}
+        self._items: dict[int, _Row] = {}
         self._lock = threading.Lock()
 
     def put(
         self, blob_id: int, data: bytes, type: str | None, description: str | None, info: ImageInfo | None = None
     ) -> StoredImage:
-        stored = StoredImage(blob_id, data, info or ImageInfo.of(data), type, description)
+        info = info or ImageInfo.of(data)
         with self._lock:
-            self._items[blob_id] = stored
-        return stored
+            self._items[blob_id] = (data, info.size, info.sha256, info.format, type, description)
+        return StoredImage(blob_id, data, info, type, description)
 
     def entry(self, blob_id: int) -> StoredImage | None:
-        return self._items.get(blob_id)
+        row = self._items.get(blob_id)
+        if row is None:
+            return None
+        data, size, sha256, fmt, type_, description = row
+        return StoredImage(blob_id, data, ImageInfo(size, sha256, fmt), type_, description)
 
     def __getitem__(self, blob_id: int) -> bytes:
         try:
-            return self._items[blob_id].data
+            return self._items[blob_id][0]
         except KeyError:
             known = ", ".join(map(str, list(self._items)[:10])) or "none"
             raise KeyError(f"no image with blob id {blob_id} (stored ids: {known})") from None
