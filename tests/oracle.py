@@ -31,6 +31,7 @@ TYPES_BY_LOWER = {name.lower(): name for name in BLOB_LINK_TYPES}
 CANONICAL = {"type": "Type", "image": "Image", "description": "Description"}
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _BASE64 = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,8 @@ def _decode_xml(body: bytes, codec: str | None) -> list[tuple[str, object]]:
             sniffed = document = body.decode(codec).removeprefix("\ufeff")
         except UnicodeDecodeError:
             raise Reject(400, "body") from None
+        if _NOT_XML_CHAR.search(document):  # XML 1.0 forbids them anywhere, the declaration included
+            raise Reject(400, "body")
         document = re.sub(r"^\s*<\?xml[^>]*\?>", "", document)
     if not sniffed.strip() or "<!DOCTYPE" in sniffed or "<!ENTITY" in sniffed:
         raise Reject(400, "body")
