@@ -56,12 +56,13 @@ async def serve(kind: str, state: Path | None) -> None:
         await stop.wait()
         await runner.cleanup()
         return
-    from mockserver.server import FakeServer
+    from mockserver.server import FakeServer, freeze_startup_objects
 
     options: dict[str, object] = {"host": HOST, "port": 0}
     if state is not None:
         options["state"] = state
     async with FakeServer(**options) as fake:
+        freeze_startup_objects()  # as `mockserver serve` does
         print(f"PORT {fake.port}", flush=True)
         await stop.wait()
 

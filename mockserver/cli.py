@@ -90,10 +90,11 @@ def is_loopback(host: str) -> bool:
 
 
 async def _serve(settings: Settings) -> None:
-    from .server import FakeServer
+    from .server import FakeServer, freeze_startup_objects
 
     server = FakeServer(settings)
     await server.start()
+    freeze_startup_objects()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
