@@ -30,10 +30,19 @@ async def read_body(request: web.Request, limit: int) -> tuple[bytes | bytearray
     if declared is not None and declared > limit:
         return b"", _too_large(limit, f"Content-Length {declared}")
     if declared is not None:
+        try:
+            # A small body has usually arrived with the headers: take it without arming a timer.
+            first = request.content.read_nowait(declared)
+        except Exception as exc:  # the client already went away
+            return b"", _truncated(declared, exc)
+        if len(first) == declared:
+            return first, None
         # One buffer of the declared size filled in place: readexactly() would hold every chunk
         # and then join them into a second full copy.
         data = bytearray(declared)
-        got = 0
+        data[: len(first)] = first
+        got = len(first)
+        del first
         try:
             while got < declared:
                 chunk = await _idle(request.content.read(declared - got))

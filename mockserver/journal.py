@@ -257,6 +257,7 @@ class CallLog:
         self._listeners: list[Callable[[CallRecord], None]] = []
         # Separate from _lock so a waiter's predicate may take snapshots while it holds this one.
         self._changed = threading.Condition()
+        self._waiting = 0  # waiters inside wait_until: append skips the Condition when there are none
 
     def next_seq(self) -> int:
         """Reserve the next sequence number."""
@@ -277,10 +278,14 @@ class CallLog:
             self._records.append(record)
             self._records.extend(reversed(later))
             self.total += 1
-        with self._changed:
-            self._changed.notify_all()
-        for listener in tuple(self._listeners):
-            listener(record)
+        # A waiter counts itself in before its first look at the records, so one that is not yet
+        # counted here sees this record without being woken.
+        if self._waiting:
+            with self._changed:
+                self._changed.notify_all()
+        if self._listeners:
+            for listener in tuple(self._listeners):
+                listener(record)
 
     def subscribe(self, listener: Callable[[CallRecord], None]) -> None:
         """Call `listener(record)` after every append (used by waiters and persistence)."""
@@ -294,7 +299,11 @@ class CallLog:
     def wait_until(self, predicate: Callable[[CallList], bool], timeout: float | None) -> bool:
         """Block this thread until `predicate(snapshot)` holds; False when `timeout` passed first."""
         with self._changed:
-            return self._changed.wait_for(lambda: predicate(self.snapshot()), timeout)
+            self._waiting += 1
+            try:
+                return self._changed.wait_for(lambda: predicate(self.snapshot()), timeout)
+            finally:
+                self._waiting -= 1
 
     def since(self, seq: int) -> CallList:
         """The records with a sequence number above `seq`, oldest first."""

@@ -81,17 +81,19 @@ def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Bindi
     seen: dict[str, str] = {}
     invalid: set[str] = set()
     describe = describe_xml_value if family == "xml" else describe_json_value
+    by_lower = contract.by_lower
     for name, raw in pairs:
-        prop = contract.property(name)
-        where = f"body.{prop.name if prop else name}"
+        prop = by_lower.get(name.lower())
         if prop is None:
             known = ", ".join(p.name for p in contract.properties)
-            out.warnings.append(Violation(where, f"one of the known properties ({known})", "an unknown property"))
+            out.warnings.append(
+                Violation(f"body.{name}", f"one of the known properties ({known})", "an unknown property")
+            )
             continue
         if prop.name in seen:
             out.violations.append(
                 Violation(
-                    where,
+                    f"body.{prop.name}",
                     "given once (property names are case-insensitive)",
                     f"'{seen[prop.name]}' and '{name}'",
                 )
@@ -101,19 +103,21 @@ def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Bindi
         seen[prop.name] = name
         if raw is None:
             continue  # null / xsi:nil: treated as absent below
+        if prop.type == "string" and isinstance(raw, str):
+            out.values[prop.name] = raw  # the usual string: no need for the full coercion
+            continue
         try:
             value = _coerce(prop, raw, family, describe, out.warnings)
         except _Bad as bad:
-            out.violations.append(Violation(where, bad.expected, bad.got))
+            out.violations.append(Violation(f"body.{prop.name}", bad.expected, bad.got))
             invalid.add(prop.name)
             continue
         out.values[prop.name] = value
     for prop in contract.properties:
-        where = f"body.{prop.name}"
-        present = prop.name in out.values
         if prop.name in invalid:
             continue
-        if not present:
+        where = f"body.{prop.name}"
+        if prop.name not in out.values:
             if prop.required:
                 out.violations.append(Violation(where, f"{_expected(prop)} (required)", "nothing"))
             elif prop.warn_if_missing:
