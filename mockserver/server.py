@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .app import build_app
 from .fake import Fake
+from .protocol import FakeRunner
 
 # aiohttp's parser refuses header lines over 8190 bytes by default, before any handler runs and so
 # unjournaled. Raised far past IIS's 16 KiB, the fake's own rule (fake.MAX_HEADER_VALUE) answers
@@ -64,7 +65,8 @@ class FakeServer(Fake):
         """Bind (port 0 picks a free port) and serve; return self."""
         if self._runner is not None:
             return self
-        runner = web.AppRunner(
+        runner = FakeRunner(
+            self,
             build_app(self),
             access_log=None,
             handle_signals=False,

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import ClientSession, ClientTimeout
 
 import mockserver.app
-from mockserver import FakeServer
+from mockserver import CallRecord, FakeServer
 
 from .strategies import SAVE_PATH, gif
 
@@ -315,19 +315,27 @@ async def test_content_length_shorter_than_the_body_reads_only_the_declared_byte
     status, _, _ = await asyncio.wait_for(read_response(reader), GUARD)
     assert status == 400
     writer.close()
-    assert [c.status for c in fake.calls] == [400] and fake.next_id == 1
+    assert [c.status for c in fake.calls] == [400, 400] and fake.next_id == 1
+    assert_refused_by_parser(fake.calls.last)  # the leftover bytes are journaled as an unreadable request
     await still_serves(http, fake)
 
 
 async def test_content_length_shorter_than_the_body_in_one_packet_is_refused(
     http: ClientSession, fake: FakeServer
 ) -> None:
-    # aiohttp parses the leftover bytes in the same read as a second request, fails, and drops both:
-    # the first never reaches the fake, so it is not journaled (a documented limit of the shell).
-    status, _, _ = await exchange(fake, request_head(len(VALID) // 2) + VALID)
-    assert status == 400
-    assert fake.state.journal.total == 0
+    # aiohttp parses the leftover bytes in the same read as a second request and fails: the fake's
+    # connection handler journals one unreadable request and answers it in SuperOffice's shape.
+    status, _, body = await exchange(fake, request_head(len(VALID) // 2) + VALID)
+    assert status == 400 and locations(json.loads(body)) == ["request"]
+    assert fake.state.journal.total == 1
+    assert_refused_by_parser(fake.calls.last)
     await still_serves(http, fake)
+
+
+def assert_refused_by_parser(record: CallRecord) -> None:
+    assert (record.status, record.path, record.operation) == (400, "(unparsed)", None)
+    assert [v.location for v in record.violations] == ["request"]
+    assert "must be a well-formed HTTP/1.1 request" in record.violations[0].message
 
 
 def chunks(data: bytes, size: int) -> bytes:
@@ -350,10 +358,12 @@ async def test_a_chunked_body_is_read_whole_and_accepted(http: ClientSession, fa
     ids=["bad-size", "short-chunk", "huge-size"],
 )
 async def test_malformed_chunks_are_refused(http: ClientSession, fake: FakeServer, tail: bytes) -> None:
-    # Sent with the head, a bad chunk fails aiohttp's parser before the fake sees the request.
-    status, _, _ = await exchange(fake, request_head(chunked=True) + tail)
-    assert status == 400
-    assert fake.state.journal.total == 0
+    # Sent with the head, a bad chunk fails aiohttp's parser before the handler runs; the fake's
+    # connection handler still journals it.
+    status, _, body = await exchange(fake, request_head(chunked=True) + tail)
+    assert status == 400 and locations(json.loads(body)) == ["request"]
+    assert fake.state.journal.total == 1
+    assert_refused_by_parser(fake.calls.last)
     await still_serves(http, fake)
 
 
@@ -410,18 +420,20 @@ async def test_a_header_value_of_16_kib_is_accepted(http: ClientSession, fake: F
     ],
     ids=["300-kib-header", "300-headers", "nul-in-header", "unknown-method"],
 )
-async def test_headers_the_http_parser_refuses_never_reach_the_fake(
+async def test_headers_the_http_parser_refuses_are_journaled_and_answered_in_the_error_shape(
     http: ClientSession, fake: FakeServer, extra: str
 ) -> None:
-    # Beyond aiohttp's parser limits a request never reaches the handler: answered 4xx, not journaled.
+    # Beyond aiohttp's parser limits a request never reaches the handler; the connection handler
+    # journals it and answers SuperOffice's error body naming the request as unreadable.
     head = (
         request_head(len(VALID), extra=extra)
         if extra != "FOO"
         else request_head(len(VALID)).replace(b"POST", b"FOO", 1)
     )
-    status, _, _ = await exchange(fake, head + VALID)
-    assert 400 <= status < 500
-    assert fake.state.journal.total == 0
+    status, _, body = await exchange(fake, head + VALID)
+    assert status == 400 and locations(json.loads(body)) == ["request"]
+    assert fake.state.journal.total == 1
+    assert_refused_by_parser(fake.calls.last)
     await still_serves(http, fake)
 
 
