@@ -216,9 +216,7 @@ async def test_secrets_never_appear_in_anything_served(served: tuple[FakeServer,
     fake, http = served
     headers, secret = SECRETS[kind]
     sent = {k: v for k, v in headers.items() if v}
-    async with http.post(
-        fake.api_url, data=save_body(), headers={"Content-Type": "application/json", **sent}
-    ) as resp:
+    async with http.post(fake.api_url, data=save_body(), headers={"Content-Type": "application/json", **sent}) as resp:
         await resp.read()
     record = fake.calls.last
     served_texts = []

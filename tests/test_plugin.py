@@ -13,7 +13,7 @@ asyncio_default_fixture_loop_scope = function
 """
 
 # What every user file below starts with: a save helper for sync code.
-PRELUDE = '''
+PRELUDE = """
 import base64, json
 import pytest, requests
 
@@ -27,7 +27,7 @@ BODY = json.dumps({"Type": "PersonImage", "Image": base64.b64encode(PNG).decode(
 def save(url, **headers):
     headers = {"Content-Type": "application/json", "Authorization": "Basic dGplMDpUamUw", **headers}
     return requests.post(url + SAVE, data=BODY, headers=headers, timeout=10)
-'''
+"""
 
 
 @pytest.fixture
