@@ -20,7 +20,7 @@ async def test_save_over_http_returns_first_id_and_records_it() -> None:
 
 
 # The pure core never imports aiohttp at module level; only the HTTP shell does.
-SHELL_MODULES = {"app", "server", "debug", "pytest_plugin", "verify"}  # verify is an HTTP client tool
+SHELL_MODULES = {"protocol", "app", "server", "debug", "pytest_plugin", "verify"}  # verify is an HTTP client tool
 
 
 def test_core_modules_do_not_import_aiohttp() -> None:
