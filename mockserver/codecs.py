@@ -187,8 +187,11 @@ def encode_base64_result(b64: str, fmt: str) -> bytes:
     return f'"{b64}"'.encode()
 
 
+_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # as for the decoder: built once
+
+
 def encode_json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _JSON_ENCODER.encode(value).encode()
 
 
 def encode_error(body: dict[str, Any], fmt: str) -> bytes:
