@@ -6,7 +6,9 @@ import asyncio
 import base64
 import contextlib
 import json
+import os
 import shutil
+import signal
 import struct
 import tempfile
 import zlib
@@ -130,7 +132,8 @@ class Chromium:
 @pytest.fixture
 async def chromium() -> AsyncIterator[Chromium]:
     assert CHROMIUM is not None
-    with tempfile.TemporaryDirectory() as profile:
+    # Chromium's helper processes may still be writing the profile as it is removed.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
         proc = await asyncio.create_subprocess_exec(
             CHROMIUM,
             "--headless",
@@ -148,6 +151,7 @@ async def chromium() -> AsyncIterator[Chromium]:
             "about:blank",
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -164,7 +168,7 @@ async def chromium() -> AsyncIterator[Chromium]:
                     yield Chromium(proc, ws)
         finally:
             with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+                os.killpg(proc.pid, signal.SIGKILL)  # the browser and every helper process it started
             await proc.wait()
 
 
