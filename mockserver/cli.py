@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import INSTALLATIONS, Settings, env_overrides, parse_size
 from .contract import DEFAULT_CONTRACTS_DIR, ContractSet, contract_files, load_contract
-from .errors import MockServerError
+from .errors import ContractError, MockServerError
 from .openapi import add_parser as _openapi_parser
 from .openapi import cmd_openapi
 from .verify import add_parser as _verify_parser
@@ -122,6 +122,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_error(exc: MockServerError) -> None:
+    """Print an error; a contract file with several problems gets one line each."""
+    for problem in exc.problems if isinstance(exc, ContractError) else [exc]:
+        print(f"error: {problem.args[0] if problem.args else problem}", file=sys.stderr)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     path: Path = args.path or DEFAULT_CONTRACTS_DIR
     problems = 0
@@ -134,9 +140,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     for file in files:
         try:
             contract = load_contract(file)
-        except MockServerError as exc:
-            problems += 1
-            print(f"error: {exc}", file=sys.stderr)
+        except ContractError as exc:
+            problems += len(exc.problems)
+            print_error(exc)
         else:
             loaded.append(contract)
             print(f"ok: {file}: {contract.method} {contract.path} ({len(contract.properties)} properties)")
@@ -174,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except MockServerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print_error(exc)
         return 2
     except OSError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,7 +7,7 @@ the file and the key (``contracts/SaveImageStream.toml: body.Image.type: ...``).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -16,6 +16,7 @@ from typing import Any
 from .errors import ContractError
 
 PROPERTY_TYPES = frozenset({"enum", "bytes", "string", "int32", "bool"})
+METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RESULT_TYPES = frozenset({"int32", "none", "bytes"})
 KNOWN_MEDIA_TYPES = frozenset(
     {
@@ -157,8 +158,24 @@ class _Reader:
         return _Reader(self.source, table if table is not ... else {}, self.key(name))
 
     def finish(self) -> None:
-        for extra in sorted(set(self.table) - self.seen):
-            raise self.fail(extra, "is not a known key")
+        extras = sorted(set(self.table) - self.seen)
+        if extras:
+            raise ContractError.many([self.fail(extra, "is not a known key") for extra in extras])
+
+
+class _Collector:
+    """Collects every problem in a file, so one `mockserver check` run names them all."""
+
+    def __init__(self) -> None:
+        self.errors: list[ContractError] = []
+
+    def attempt(self, fn: Callable[..., Any], *args: Any, default: Any = None) -> Any:
+        """Run one independent check, ``fn(*args)``; on a problem, note it and carry on with `default`."""
+        try:
+            return fn(*args)
+        except ContractError as exc:
+            self.errors.extend(exc.problems)
+            return default
 
 
 def _media_types(reader: _Reader, name: str) -> tuple[str, ...]:
@@ -178,148 +195,201 @@ def _media_types(reader: _Reader, name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _params(reader: _Reader, name: str) -> tuple[Param, ...]:
+def _params(reader: _Reader, name: str, found: _Collector) -> tuple[Param, ...]:
     items = reader.get(name, list, [])
-    out = []
-    for i, item in enumerate(items):
+
+    def one(i: int, item: Any) -> Param:
         if not isinstance(item, dict):
             raise reader.fail(f"{name}[{i}]", "must be a table")
         r = _Reader(reader.source, item, reader.key(f"{name}[{i}]"))
-        out.append(
-            Param(
-                name=r.get("name", str),
-                type=r.get("type", str, "string"),
-                description=r.get("description", str, ""),
-            )
+        param = Param(
+            name=r.get("name", str),
+            type=r.get("type", str, "string"),
+            description=r.get("description", str, ""),
         )
         r.finish()
-    return tuple(out)
+        return param
+
+    return tuple(p for i, item in enumerate(items) if (p := found.attempt(one, i, item)) is not None)
 
 
-def _enums(reader: _Reader) -> dict[str, EnumType]:
+def _enums(reader: _Reader, found: _Collector) -> dict[str, EnumType]:
     enums_reader = reader.sub("enums", {})
-    out = {}
+    out: dict[str, EnumType] = {}
     for enum_name in list(enums_reader.table):
-        members_reader = enums_reader.sub(enum_name)
-        members: dict[str, int] = {}
-        for member in list(members_reader.table):
-            number = members_reader.get(member, int)
-            if not (-(2**31) <= number <= INT32_MAX):
-                raise members_reader.fail(member, f"must be an int32 (got {number})")
-            if number in members.values():
-                raise members_reader.fail(member, f"repeats the number {number}")
-            if member.lower() in {m.lower() for m in members}:
-                raise members_reader.fail(member, "repeats a name (names are case-insensitive)")
-            members[member] = number
-        if not members:
-            raise enums_reader.fail(enum_name, "must have at least one member")
-        out[enum_name] = EnumType.build(enum_name, members)
+        enum = found.attempt(_enum, enums_reader, enum_name)
+        if enum is not None:
+            out[enum_name] = enum
     return out
 
 
-def _properties(reader: _Reader, enums: Mapping[str, EnumType]) -> tuple[Property, ...]:
+def _enum(enums_reader: _Reader, enum_name: str) -> EnumType:
+    members_reader = enums_reader.sub(enum_name)
+    members: dict[str, int] = {}
+    for member in list(members_reader.table):
+        number = members_reader.get(member, int)
+        if not (-(2**31) <= number <= INT32_MAX):
+            raise members_reader.fail(member, f"must be an int32 (got {number})")
+        if number in members.values():
+            raise members_reader.fail(member, f"repeats the number {number}")
+        if member.lower() in {m.lower() for m in members}:
+            raise members_reader.fail(member, "repeats a name (names are case-insensitive)")
+        members[member] = number
+    if not members:
+        raise enums_reader.fail(enum_name, "must have at least one member")
+    return EnumType.build(enum_name, members)
+
+
+def _properties(reader: _Reader, enums: Mapping[str, EnumType], found: _Collector) -> tuple[Property, ...]:
     body = reader.sub("body", {})
+    tables = reader.table.get("enums")
+    declared = set(tables) if isinstance(tables, dict) else set()
     out: list[Property] = []
     lowered: set[str] = set()
     for prop_name in list(body.table):
-        r = body.sub(prop_name)
-        ptype = r.get("type", str)
-        if ptype not in PROPERTY_TYPES:
-            raise r.fail("type", f"must be one of {', '.join(sorted(PROPERTY_TYPES))} (got {ptype!r})")
-        enum = None
-        if ptype == "enum":
-            enum_name = r.get("enum", str)
-            if enum_name not in enums:
-                raise r.fail("enum", f"names an enum not defined under [enums] (got {enum_name!r})")
-            enum = enums[enum_name]
-        if prop_name.lower() in lowered:
-            raise body.fail(prop_name, "repeats a property name (names are case-insensitive)")
-        lowered.add(prop_name.lower())
-        must_exist = r.get("must_exist", str, None)
-        if must_exist is not None and must_exist not in {"blob"}:
-            raise r.fail("must_exist", f"must be 'blob' (got {must_exist!r})")
-        out.append(
-            Property(
-                name=prop_name,
-                type=ptype,
-                required=r.get("required", bool, False),
-                warn_if_missing=r.get("warn_if_missing", bool, False),
-                warn_if_empty=r.get("warn_if_empty", bool, False),
-                sniff_image=r.get("sniff_image", bool, False),
-                must_exist=must_exist,
-                enum=enum,
-                description=r.get("description", str, ""),
-            )
-        )
-        r.finish()
+        prop = found.attempt(_property, body, prop_name, enums, lowered, declared)
+        if prop is not None:
+            out.append(prop)
     return tuple(out)
 
 
-def _examples(reader: _Reader) -> tuple[Example, ...]:
+def _property(
+    body: _Reader, prop_name: str, enums: Mapping[str, EnumType], lowered: set[str], declared: set[str]
+) -> Property | None:
+    r = body.sub(prop_name)
+    ptype = r.get("type", str)
+    if ptype not in PROPERTY_TYPES:
+        raise r.fail("type", f"must be one of {', '.join(sorted(PROPERTY_TYPES))} (got {ptype!r})")
+    enum = None
+    if ptype == "enum":
+        enum_name = r.get("enum", str)
+        if enum_name not in enums:
+            if enum_name in declared:  # the enum itself is broken and already reported
+                return None
+            raise r.fail("enum", f"names an enum not defined under [enums] (got {enum_name!r})")
+        enum = enums[enum_name]
+    if prop_name.lower() in lowered:
+        raise body.fail(prop_name, "repeats a property name (names are case-insensitive)")
+    lowered.add(prop_name.lower())
+    must_exist = r.get("must_exist", str, None)
+    if must_exist is not None and must_exist not in {"blob"}:
+        raise r.fail("must_exist", f"must be 'blob' (got {must_exist!r})")
+    prop = Property(
+        name=prop_name,
+        type=ptype,
+        required=r.get("required", bool, False),
+        warn_if_missing=r.get("warn_if_missing", bool, False),
+        warn_if_empty=r.get("warn_if_empty", bool, False),
+        sniff_image=r.get("sniff_image", bool, False),
+        must_exist=must_exist,
+        enum=enum,
+        description=r.get("description", str, ""),
+    )
+    r.finish()
+    return prop
+
+
+def _examples(reader: _Reader, found: _Collector) -> tuple[Example, ...]:
     items = reader.get("examples", list, [])
-    out = []
-    for i, item in enumerate(items):
+
+    def one(i: int, item: Any) -> Example:
         if not isinstance(item, dict):
             raise reader.fail(f"examples[{i}]", "must be a table")
         r = _Reader(reader.source, item, f"examples[{i}]")
         status = r.get("status", int)
         if not 100 <= status <= 599:
             raise r.fail("status", f"must be an HTTP status (got {status})")
-        out.append(Example(name=r.get("name", str), body=r.get("body", dict), status=status))
+        example = Example(name=r.get("name", str), body=r.get("body", dict), status=status)
         r.finish()
-    return tuple(out)
+        return example
+
+    return tuple(e for i, item in enumerate(items) if (e := found.attempt(one, i, item)) is not None)
 
 
 def parse_contract(source: Path, data: Mapping[str, Any]) -> Contract:
-    """Check one parsed contract document and build its `Contract`."""
+    """Check one parsed contract document and build its `Contract`; report every problem at once."""
     from .behaviours import BEHAVIOURS  # late: behaviours import contract types
 
+    found = _Collector()
     top = _Reader(source, data, "")
-    op = top.sub("operation")
-    req = top.sub("request")
-    resp = top.sub("response")
-    enums = _enums(top)
-    method = op.get("method", str).upper()
-    if method not in {"POST", "PUT", "PATCH", "DELETE"}:
-        raise op.fail("method", f"must be POST, PUT, PATCH or DELETE (got {method!r})")
-    path = op.get("path", str)
-    if not path.lower().startswith("/api/v1/"):
-        raise op.fail("path", f"must start with /api/v1/ (got {path!r})")
-    behaviour = op.get("behaviour", str)
-    if behaviour not in BEHAVIOURS:
-        raise op.fail("behaviour", f"must be one of {', '.join(sorted(BEHAVIOURS))} (got {behaviour!r})")
-    result = resp.get("result", str)
-    if result not in RESULT_TYPES:
-        raise resp.fail("result", f"must be one of {', '.join(sorted(RESULT_TYPES))} (got {result!r})")
-    status = resp.get("status", int)
-    if not 200 <= status <= 299:
-        raise resp.fail("status", f"must be a 2xx status (got {status})")
-    properties = _properties(top, enums)
-    contract = Contract(
+    empty = _Reader(source, {}, "")
+    op = found.attempt(top.sub, "operation", default=empty)
+    req = found.attempt(top.sub, "request", default=empty)
+    resp = found.attempt(top.sub, "response", default=empty)
+    enums = found.attempt(_enums, top, found, default={})
+
+    def checked(
+        reader: _Reader, name: str, kind: type, allowed: Callable[[Any], str | None], default: Any = ...
+    ) -> Any:
+        def run() -> Any:
+            value = reader.get(name, kind, default)
+            problem = allowed(value)
+            if problem:
+                raise reader.fail(name, problem)
+            return value
+
+        return found.attempt(run) if reader is not empty else None
+
+    def any_value(value: Any) -> str | None:
+        return None
+
+    method = checked(
+        op,
+        "method",
+        str,
+        lambda v: (
+            None
+            if v.upper() in {"POST", "PUT", "PATCH", "DELETE"}
+            else f"must be POST, PUT, PATCH or DELETE (got {v!r})"
+        ),
+    )
+    path = checked(
+        op, "path", str, lambda v: None if v.lower().startswith("/api/v1/") else f"must start with /api/v1/ (got {v!r})"
+    )
+    behaviour = checked(
+        op,
+        "behaviour",
+        str,
+        lambda v: None if v in BEHAVIOURS else f"must be one of {', '.join(sorted(BEHAVIOURS))} (got {v!r})",
+    )
+    result = checked(
+        resp,
+        "result",
+        str,
+        lambda v: None if v in RESULT_TYPES else f"must be one of {', '.join(sorted(RESULT_TYPES))} (got {v!r})",
+    )
+    status = checked(resp, "status", int, lambda v: None if 200 <= v <= 299 else f"must be a 2xx status (got {v})")
+    values = {
+        "name": checked(op, "name", str, any_value),
+        "agent": checked(op, "agent", str, any_value),
+        "operation_id": checked(op, "operation_id", str, any_value),
+        "summary": checked(op, "summary", str, any_value, ""),
+        "description": checked(op, "description", str, any_value, ""),
+        "slow_threshold_ms": checked(op, "slow_threshold_ms", int, any_value, 3000),
+        "request_media_types": found.attempt(_media_types, req, "media_types") if req is not empty else None,
+        "response_media_types": found.attempt(_media_types, resp, "media_types") if resp is not empty else None,
+        "query": found.attempt(_params, top, "query", found, default=()),
+        "headers": found.attempt(_params, top, "headers", found, default=()),
+        "examples": found.attempt(_examples, top, found, default=()),
+    }
+    properties = found.attempt(_properties, top, enums, found, default=())
+    for r in (op, req, resp, top):
+        if r is not empty:
+            found.attempt(r.finish)
+    if found.errors:
+        raise ContractError.many(found.errors)
+    return Contract(
         source=source,
-        name=op.get("name", str),
-        agent=op.get("agent", str),
-        operation_id=op.get("operation_id", str),
-        method=method,
+        method=method.upper(),
         path=path.rstrip("/"),
-        summary=op.get("summary", str, ""),
-        description=op.get("description", str, ""),
         behaviour=behaviour,
-        slow_threshold_ms=op.get("slow_threshold_ms", int, 3000),
-        request_media_types=_media_types(req, "media_types"),
-        response_media_types=_media_types(resp, "media_types"),
         response_status=status,
         result=result,
-        query=_params(top, "query"),
-        headers=_params(top, "headers"),
         properties=properties,
         enums=MappingProxyType(enums),
-        examples=_examples(top),
         by_lower=MappingProxyType({p.name.lower(): p for p in properties}),
+        **values,
     )
-    for r in (op, req, resp, top):
-        r.finish()
-    return contract
 
 
 def load_contract(path: Path) -> Contract:

@@ -46,8 +46,21 @@ class ContractError(MockServerError):
         self.source = source
         self.key = key
         self.detail = message
+        self.problems: list[ContractError] = [self]
         where = f"{source}: {key}" if key else str(source)
         super().__init__(f"{where}: {message}")
+
+    @classmethod
+    def many(cls, problems: list[ContractError]) -> ContractError:
+        """One error standing for several problems of a file: the first names it, all are listed."""
+        flat = [p for problem in problems for p in problem.problems]
+        if len(flat) == 1:
+            return flat[0]
+        first = flat[0]
+        combined = cls(first.source, first.key, first.detail)
+        combined.problems = flat
+        combined.args = ("\n".join(str(p.args[0]) for p in flat),)
+        return combined
 
 
 class ConfigError(MockServerError):

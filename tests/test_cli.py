@@ -305,3 +305,42 @@ def test_python_dash_m_mockserver_help() -> None:
     assert done.returncode == 0
     for option in ("--host", "--port", "--first-id", "--strict", "--max-body-size", "MOCKSERVER_PORT"):
         assert option in done.stdout
+
+
+def test_check_names_every_problem_of_one_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = GOOD
+    for old, new in [
+        ('behaviour = "save_image"', 'behaviour = "teleport"'),
+        ("status = 200", 'status = "200"'),
+        ('  "text/json",\n  "application/xml",', '  "text/jsn",\n  "application/xml",'),
+        ("PersonImage = 1", 'PersonImage = "one"'),
+        ('type = "bytes"', 'type = "blob"'),
+        ('agent = "BLOB"', 'agent = "BLOB"\ncolour = "red"'),
+    ]:
+        assert old in broken, old
+        broken = broken.replace(old, new, 1)
+    path = tmp_path / "Many.toml"
+    path.write_text(broken, encoding="utf-8")
+    assert main(["check", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    keys = sorted(line.split(": ")[2] for line in err)
+    assert keys == [
+        "body.Image.type",
+        "enums.BlobLinkType.PersonImage",
+        "operation.behaviour",
+        "operation.colour",
+        "request.media_types[1]",
+        "response.status",
+    ], err
+    assert all(line.startswith(f"error: {path}: ") for line in err)
+
+
+def test_serve_with_a_contract_of_several_problems_names_each_and_stops(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "Two.toml"
+    broken = GOOD.replace("status = 200", "status = 99", 1).replace('agent = "BLOB"', "agent = 1", 1)
+    path.write_text(broken, encoding="utf-8")
+    assert main(["serve", "--port", "0", "--contracts", str(path)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert sorted(line.split(": ")[2] for line in err) == ["operation.agent", "response.status"]
