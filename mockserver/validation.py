@@ -5,12 +5,13 @@ from __future__ import annotations
 import binascii
 import re
 from dataclasses import dataclass, field
+from hashlib import sha256
 from typing import Any
 
 from .codecs import describe_xml_value
 from .contract import INT32_MAX, Contract, Property
 from .errors import Violation, describe_json_value, preview
-from .images import FORMAT_NAMES, ImageInfo
+from .images import FORMAT_NAMES, ImageInfo, sniff
 
 _B64_ALPHABET = re.compile(r"[^A-Za-z0-9+/=]")
 _WHITESPACE = re.compile(r"[ \t\r\n]")
@@ -77,6 +78,100 @@ class Binding:
 
 def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
     """Check every pair against the contract and collect all problems at once."""
+    return _bind_fast(pairs, contract) or _bind_general(pairs, contract, family)
+
+
+# The usual body names each property once, by its canonical name, with a plain value that
+# needs no coercion beyond base64; such a body binds without a problem. `_bind_fast` handles
+# only that case and gives up (None) on anything else, which `_bind_general` then works out in
+# full: the two must agree on every body (tests/test_fast_paths.py compares them).
+_STRING, _ENUM, _BYTES, _INT32, _BOOL = range(5)
+_KINDS = {"string": _STRING, "enum": _ENUM, "bytes": _BYTES, "int32": _INT32, "bool": _BOOL}
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    contract: Contract
+    by_name: dict[str, tuple[Property, int, frozenset[str]]]
+    needed: tuple[str, ...]  # absent -> a violation or a warning: the general path says which
+    images: tuple[Property, ...]
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(contract: Contract) -> _Plan:
+    plan = _PLANS.get(id(contract))
+    if plan is None or plan.contract is not contract:
+        by_name = {}
+        for p in contract.properties:
+            exact: frozenset[str] = frozenset()
+            if p.enum is not None:
+                # Names the general path would read back unchanged (strip, then case-insensitive lookup).
+                exact = frozenset(k for k in p.enum.members if k == k.strip() and p.enum.by_lower.get(k.lower()) == k)
+            by_name[p.name] = (p, _KINDS.get(p.type, -1), exact)
+        plan = _Plan(
+            contract,
+            by_name,
+            tuple(p.name for p in contract.properties if p.required or p.warn_if_missing),
+            tuple(p for p in contract.properties if p.type == "bytes"),
+        )
+        if len(_PLANS) > 256:  # contracts are few and long-lived; this only guards against churn
+            _PLANS.clear()
+        _PLANS[id(contract)] = plan
+    return plan
+
+
+def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | None:
+    plan = _plan(contract)
+    by_name = plan.by_name
+    values: dict[str, Any] = {}
+    for name, raw in pairs:
+        entry = by_name.get(name)
+        if entry is None or name in values:
+            return None
+        prop, kind, exact = entry
+        kind_of_raw = type(raw)
+        if kind_of_raw is str:
+            if kind == _STRING or (kind == _ENUM and raw in exact):
+                values[name] = raw
+            elif kind == _BYTES:
+                if len(raw) % 4 or raw.endswith("==="):  # what _strict_b64 refuses, without raising
+                    return None
+                try:
+                    values[name] = binascii.a2b_base64(raw, strict_mode=True)
+                except (binascii.Error, ValueError):
+                    return None
+            else:
+                return None
+        elif (kind == _INT32 and kind_of_raw is int and -(2**31) <= raw <= INT32_MAX) or (
+            kind == _BOOL and kind_of_raw is bool
+        ):
+            values[name] = raw
+        elif kind == _ENUM and kind_of_raw is int:
+            assert prop.enum is not None
+            member = prop.enum.by_number.get(raw)
+            if member is None:
+                return None
+            values[name] = member
+        else:
+            return None
+    for name in plan.needed:
+        if name not in values:
+            return None
+    images: dict[str, ImageInfo] = {}
+    for prop in plan.images:
+        data = values.get(prop.name)
+        if data is None:
+            continue
+        info = ImageInfo(len(data), sha256(data).hexdigest(), sniff(data))  # ImageInfo.of, without its call
+        if (prop.warn_if_empty and not data) or (prop.sniff_image and info.format is None):
+            return None
+        images[prop.name] = info
+    return Binding(values, [], [], images)
+
+
+def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
     out = Binding()
     seen: dict[str, str] = {}
     invalid: set[str] = set()

@@ -1,0 +1,138 @@
+"""The hot path's shortcuts give exactly what the general code gives.
+
+`validation.bind` tries a fast path for the usual body (each property once, by its canonical
+name, with a plain value) and falls back to the general binder on anything else. These tests
+compare the two on generated bodies: every Binding field, with dict order.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mockserver.contract import Contract, Property, load_contracts
+from mockserver.validation import Binding, _bind_fast, _bind_general, bind
+
+CONTRACTS = list(load_contracts())
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+
+
+def _names(contract: Contract) -> list[str]:
+    names = []
+    for p in contract.properties:
+        names += [p.name, p.name.lower(), p.name.upper()]
+    return [*names, "Unknown", "image2"]
+
+
+def _enum_texts(contract: Contract) -> list[str]:
+    out = []
+    for p in contract.properties:
+        if p.enum is not None:
+            for k in list(p.enum.members)[:4]:
+                out += [k, k.lower(), f" {k}", "1", "999"]
+    return out
+
+
+def _values(contract: Contract) -> st.SearchStrategy[Any]:
+    images = st.one_of(st.binary(max_size=40), st.binary(max_size=20).map(lambda b: PNG + b), st.just(PNG))
+    b64 = images.map(lambda b: base64.b64encode(b).decode("ascii"))
+    return st.one_of(
+        st.none(),
+        st.text(max_size=12),
+        st.sampled_from([*_enum_texts(contract), "", "true", "False", "42", "AAAA", "AA==", "A===", "@@@@"]),
+        b64,
+        b64.map(lambda s: s.rstrip("=")),
+        b64.map(lambda s: s[:4] + "\n" + s[4:]),
+        st.integers(min_value=-(2**32), max_value=2**32),
+        st.sampled_from([0, 1, 2, 19, 20, -1, 2**31 - 1, 2**31]),
+        st.booleans(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.lists(st.integers(min_value=-1, max_value=256), max_size=5),
+    )
+
+
+def _plain(prop: Property) -> st.SearchStrategy[Any]:
+    """Values that usually bind without a problem, so the fast path answers."""
+    if prop.enum is not None:
+        return st.one_of(st.sampled_from(list(prop.enum.members)), st.sampled_from(list(prop.enum.by_number)))
+    if prop.type == "bytes":
+        return st.binary(max_size=20).map(lambda b: base64.b64encode(PNG + b).decode("ascii"))
+    if prop.type == "int32":
+        return st.integers(min_value=-(2**31), max_value=2**31 - 1)
+    if prop.type == "bool":
+        return st.booleans()
+    return st.text(max_size=12)
+
+
+@st.composite
+def bodies(draw: st.DrawFn) -> tuple[Contract, list[tuple[str, Any]], str]:
+    contract = draw(st.sampled_from(CONTRACTS))
+    family = draw(st.sampled_from(["json", "xml", "form"]))
+    # Mostly well-formed bodies (every property once, canonical names), so the fast path is
+    # exercised as much as the fall-backs.
+    if draw(st.booleans()):
+        props = list(contract.properties)
+        keep = draw(st.lists(st.sampled_from(range(len(props))), unique=True, max_size=len(props)))
+        pairs = [(props[i].name, draw(st.one_of(_plain(props[i]), _values(contract)))) for i in keep]
+    else:
+        pairs = draw(st.lists(st.tuples(st.sampled_from(_names(contract)), _values(contract)), max_size=5))
+    return contract, pairs, family
+
+
+def _snapshot(b: Binding) -> tuple[Any, ...]:
+    return (list(b.values.items()), b.violations, b.warnings, list(b.images.items()))
+
+
+@settings(max_examples=300)
+@given(bodies())
+def test_bind_is_the_general_binder(body: tuple[Contract, list[tuple[str, Any]], str]) -> None:
+    contract, pairs, family = body
+    assert _snapshot(bind(pairs, contract, family)) == _snapshot(_bind_general(pairs, contract, family))
+
+
+@settings(max_examples=300)
+@given(bodies())
+def test_fast_path_agrees_whenever_it_answers(body: tuple[Contract, list[tuple[str, Any]], str]) -> None:
+    contract, pairs, family = body
+    fast = _bind_fast(pairs, contract)
+    if fast is not None:
+        general = _bind_general(pairs, contract, family)
+        assert _snapshot(fast) == _snapshot(general)
+        assert not general.violations and not general.warnings
+
+
+@pytest.mark.parametrize("family", ["json", "xml", "form"])
+def test_the_usual_save_takes_the_fast_path(family: str) -> None:
+    contract = next(c for c in CONTRACTS if c.name == "SaveImageStream")
+    pairs: list[tuple[str, Any]] = [
+        ("Type", "PersonImage"),
+        ("Image", base64.b64encode(PNG).decode()),
+        ("Description", "x"),
+    ]
+    fast = _bind_fast(pairs, contract)
+    assert fast is not None
+    assert fast.values == {"Type": "PersonImage", "Image": PNG, "Description": "x"}
+    assert fast.images["Image"].format == "png"
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("type", "PersonImage"), ("Image", "AAAA")],  # a case variant of a name
+        [("Type", "PersonImage"), ("Image", "AAAA"), ("Image", "AAAA")],  # a duplicate
+        [("Type", " PersonImage"), ("Image", "AAAA")],  # an enum name the general path strips
+        [("Type", "PersonImage"), ("Image", "AA")],  # base64 the strict decoder refuses
+        [("Type", "PersonImage")],  # the required image missing
+        [("Type", "PersonImage"), ("Image", "AAAA"), ("Extra", "1")],  # an unknown property
+        [("Type", None), ("Image", "AAAA")],  # a null
+    ],
+)
+def test_anything_unusual_falls_back(pairs: list[tuple[str, Any]]) -> None:
+    contract = next(c for c in CONTRACTS if c.name == "SaveImageStream")
+    assert _bind_fast(pairs, contract) is None
