@@ -24,7 +24,7 @@ from .contract import Contract, ContractSet, load_contracts
 from .errors import ApiError, Violation, error_body, preview
 from .faults import FaultInjection, FaultSet, Hit
 from .images import ImageInfo
-from .journal import NO_AUTH, NO_LOCALE, AuthInfo, CallList, CallRecord, Locale
+from .journal import NO_AUTH, NO_LOCALE, AuthInfo, CallList, CallRecord, Locale, new_record
 from .locales import parse_select, read_locale
 from .state import ImageStore, State
 from .validation import Binding, bind
@@ -209,28 +209,28 @@ class Fake(Assertions, FaultInjection):
         else:
             violations = ()
         binding = call.binding
-        record = CallRecord(
-            seq=self.state.journal.next_seq(),
-            time=started,
-            method=raw.method,
-            path=raw.path,
-            prefix=prefix,
-            operation=contract.name if contract else None,
-            query=query,
-            select=call.select,
-            headers=facts.redacted if facts is not None else auth.redact_headers(raw.headers),
-            auth=call.auth,
-            locale=call.locale,
-            request=_summarise(binding),
-            status=status,
-            blob_id=result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
-            violations=violations,
-            warnings=tuple(call.warnings),
-            content_type=call.content_type,
-            response_type=ctype.partition(";")[0] if ctype else None,
-            result=_loggable(result.value) if result is not None else None,
-            extra=call.extra,
-            fault=call.fault.label if call.fault else None,
+        record = new_record(  # CallRecord's fields, in order
+            self.state.journal.next_seq(),
+            started,
+            raw.method,
+            raw.path,
+            prefix,
+            contract.name if contract else None,
+            query,
+            call.select,
+            facts.redacted if facts is not None else auth.redact_headers(raw.headers),
+            call.auth,
+            call.locale,
+            _summarise(binding),
+            status,
+            result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
+            violations,
+            tuple(call.warnings),
+            call.content_type,
+            ctype.partition(";")[0] if ctype else None,
+            _loggable(result.value) if result is not None else None,
+            call.fault.label if call.fault else None,
+            call.extra,
         )
         self.state.journal.append(record)
         return Outcome(status, body, ctype, headers, record, call.fault)

@@ -8,6 +8,7 @@ compare the two on generated bodies: every Binding field, with dict order.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mockserver.contract import Contract, Property, load_contracts
+from mockserver.journal import CallRecord, new_record
 from mockserver.validation import Binding, _bind_fast, _bind_general, bind
 
 CONTRACTS = list(load_contracts())
@@ -136,3 +138,13 @@ def test_the_usual_save_takes_the_fast_path(family: str) -> None:
 def test_anything_unusual_falls_back(pairs: list[tuple[str, Any]]) -> None:
     contract = next(c for c in CONTRACTS if c.name == "SaveImageStream")
     assert _bind_fast(pairs, contract) is None
+
+
+def test_new_record_is_the_dataclass_constructor() -> None:
+    values = {f.name: f"value of {f.name}" for f in dataclasses.fields(CallRecord)}
+    fast = new_record(*values.values())
+    assert fast == CallRecord(**values)
+    assert type(fast) is CallRecord
+    assert [getattr(fast, name) for name in values] == list(values.values())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.seq = 2  # type: ignore[misc]
