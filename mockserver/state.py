@@ -43,7 +43,8 @@ class ImageStore(Mapping[int, bytes]):
 
     def put(
         self, blob_id: int, data: bytes, type: str | None, description: str | None, info: ImageInfo | None = None
-    ) -> StoredImage:
+    ) -> StoredImage | None:
+        """Store an image. Returns nothing (subclasses may return the StoredImage): no caller uses it."""
         info = info or ImageInfo.of(data)
         with self._lock:
             self._sha256[blob_id] = info.sha256
@@ -51,7 +52,7 @@ class ImageStore(Mapping[int, bytes]):
             self._type[blob_id] = type
             self._description[blob_id] = description
             self._data[blob_id] = data  # last: a reader that finds the bytes finds the rest
-        return StoredImage(blob_id, data, info, type, description)
+        return None
 
     def entry(self, blob_id: int) -> StoredImage | None:
         data = self._data.get(blob_id)
