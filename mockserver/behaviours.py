@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, Violation
+from .slots import slots_constructor
 
 if TYPE_CHECKING:
     from .contract import Contract
@@ -28,6 +29,7 @@ class Result:
     blob_id: int | None = None
 
 
+new_result = slots_constructor(Result)  # one per call: see slots.py
 Behaviour = Callable[["State", "Contract", "Binding"], Result]
 BEHAVIOURS: dict[str, Behaviour] = {}
 # Error statuses a behaviour itself can answer, beyond the pipeline's (for export and coverage).
@@ -77,7 +79,7 @@ def save_image(state: State, contract: Contract, bound: Binding) -> Result:
     state.images.put(
         blob_id, values.get("Image", b""), values.get("Type"), values.get("Description"), bound.images.get("Image")
     )
-    return Result(blob_id, blob_id)
+    return new_result(blob_id, blob_id)
 
 
 @behaviour("attach_image")

@@ -26,6 +26,7 @@ from .faults import FaultInjection, FaultSet, Hit
 from .images import ImageInfo
 from .journal import NO_AUTH, NO_LOCALE, AuthInfo, CallList, CallRecord, Locale, new_record
 from .locales import parse_select, read_locale
+from .slots import slots_constructor
 from .state import ImageStore, State
 from .validation import Binding, bind
 
@@ -79,6 +80,9 @@ class Outcome:
     headers: dict[str, str]
     record: CallRecord
     fault: Hit | None = None  # the shell acts out delays, drops and truncation
+
+
+new_outcome = slots_constructor(Outcome)  # one per call: see slots.py
 
 
 class _Call:
@@ -204,7 +208,7 @@ class Fake(Assertions, FaultInjection):
             status = err.status
             headers.update(err.headers)
             body = codecs.encode_error(err.body(), call.fmt)
-            ctype = f"{self._error_media(call)}; charset=utf-8"
+            ctype = _utf8(self._error_media(call))
             violations = tuple(err.violations)
         else:
             violations = ()
@@ -227,13 +231,13 @@ class Fake(Assertions, FaultInjection):
             violations,
             tuple(call.warnings),
             call.content_type,
-            ctype.partition(";")[0] if ctype else None,
+            _media_of(ctype),
             _loggable(result.value) if result is not None else None,
             call.fault.label if call.fault else None,
-            call.extra,
+            call.extra or _NO_EXTRA,
         )
         self.state.journal.append(record)
-        return Outcome(status, body, ctype, headers, record, call.fault)
+        return new_outcome(status, body, ctype, headers, record, call.fault)
 
     def _cached_facts(self, key: tuple[Any, ...]) -> _HeaderFacts | None:
         basis = (self.settings, self.credentials)
@@ -449,7 +453,7 @@ class Fake(Assertions, FaultInjection):
     ) -> tuple[bytes, str | None]:
         if contract is None or method in DESCRIBE_METHODS:
             return codecs.encode_json(result.value), "application/json; charset=utf-8"
-        ctype = f"{call.media}; charset=utf-8"
+        ctype = _utf8(call.media)
         if contract.result == "none":
             return b"", None
         if contract.result == "int32":
@@ -458,6 +462,34 @@ class Fake(Assertions, FaultInjection):
         if call.fmt == "raw":
             return data, call.media
         return codecs.encode_base64_result(base64.b64encode(data).decode("ascii"), call.fmt), ctype
+
+
+# Records share what is the same from call to call, so a record holds (and, once the bounded
+# journal drops it, frees) as few objects of its own as possible: the Content-Type strings of
+# answers, their media types, and the empty `extra` of calls that had none.
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+_UTF8: dict[str, str] = {}
+_MEDIA_OF: dict[str, str] = {}
+
+
+def _utf8(media_type: str) -> str:
+    ctype = _UTF8.get(media_type)
+    if ctype is None:
+        ctype = f"{media_type}; charset=utf-8"
+        if len(_UTF8) < 64:  # the types contracts offer: a handful
+            _UTF8[media_type] = ctype
+    return ctype
+
+
+def _media_of(ctype: str | None) -> str | None:
+    if not ctype:
+        return None
+    media_type = _MEDIA_OF.get(ctype)
+    if media_type is None:
+        media_type = ctype.partition(";")[0]
+        if len(_MEDIA_OF) < 64:
+            _MEDIA_OF[ctype] = media_type
+    return media_type
 
 
 def _check_header_sizes(headers: Mapping[str, str]) -> None:

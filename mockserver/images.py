@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from .slots import slots_constructor
+
 CONTENT_TYPES = {
     "gif": "image/gif",
     "png": "image/png",
@@ -59,7 +61,10 @@ class ImageInfo:
 
     @classmethod
     def of(cls, data: bytes) -> ImageInfo:
-        return cls(len(data), hashlib.sha256(data).hexdigest(), sniff(data))
+        return new_image_info(len(data), hashlib.sha256(data).hexdigest(), sniff(data))
 
     def to_json(self) -> dict[str, object]:
         return {"size": self.size, "sha256": self.sha256, "format": self.format}
+
+
+new_image_info = slots_constructor(ImageInfo)  # one per stored image: see slots.py

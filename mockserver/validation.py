@@ -11,7 +11,7 @@ from typing import Any
 from .codecs import describe_xml_value
 from .contract import INT32_MAX, Contract, Property
 from .errors import Violation, describe_json_value, preview
-from .images import FORMAT_NAMES, ImageInfo, sniff
+from .images import FORMAT_NAMES, ImageInfo, new_image_info, sniff
 
 _B64_ALPHABET = re.compile(r"[^A-Za-z0-9+/=]")
 _WHITESPACE = re.compile(r"[ \t\r\n]")
@@ -92,7 +92,7 @@ _KINDS = {"string": _STRING, "enum": _ENUM, "bytes": _BYTES, "int32": _INT32, "b
 @dataclass(frozen=True, slots=True)
 class _Plan:
     contract: Contract
-    by_name: dict[str, tuple[Property, int, frozenset[str]]]
+    by_name: dict[str, tuple[Property, int, dict[str, str]]]
     needed: tuple[str, ...]  # absent -> a violation or a warning: the general path says which
     images: tuple[Property, ...]
 
@@ -105,10 +105,11 @@ def _plan(contract: Contract) -> _Plan:
     if plan is None or plan.contract is not contract:
         by_name = {}
         for p in contract.properties:
-            exact: frozenset[str] = frozenset()
+            exact: dict[str, str] = {}
             if p.enum is not None:
-                # Names the general path would read back unchanged (strip, then case-insensitive lookup).
-                exact = frozenset(k for k in p.enum.members if k == k.strip() and p.enum.by_lower.get(k.lower()) == k)
+                # Names the general path would read back unchanged (strip, then case-insensitive lookup),
+                # to the contract's own string: records then share it instead of each keeping a copy.
+                exact = {k: k for k in p.enum.members if k == k.strip() and p.enum.by_lower.get(k.lower()) == k}
             by_name[p.name] = (p, _KINDS.get(p.type, -1), exact)
         plan = _Plan(
             contract,
@@ -133,8 +134,13 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         prop, kind, exact = entry
         kind_of_raw = type(raw)
         if kind_of_raw is str:
-            if kind == _STRING or (kind == _ENUM and raw in exact):
+            if kind == _STRING:
                 values[name] = raw
+            elif kind == _ENUM:
+                member = exact.get(raw)
+                if member is None:
+                    return None
+                values[name] = member
             elif kind == _BYTES:
                 if len(raw) % 4 or raw.endswith("==="):  # what _strict_b64 refuses, without raising
                     return None
@@ -164,7 +170,7 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         data = values.get(prop.name)
         if data is None:
             continue
-        info = ImageInfo(len(data), sha256(data).hexdigest(), sniff(data))  # ImageInfo.of, without its call
+        info = new_image_info(len(data), sha256(data).hexdigest(), sniff(data))  # ImageInfo.of, without its call
         if (prop.warn_if_empty and not data) or (prop.sniff_image and info.format is None):
             return None
         images[prop.name] = info

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import hashlib
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mockserver.behaviours import Result, new_result
 from mockserver.contract import Contract, Property, load_contracts
+from mockserver.fake import Outcome, new_outcome
+from mockserver.images import ImageInfo
 from mockserver.journal import CallRecord, new_record
+from mockserver.slots import slots_constructor
 from mockserver.validation import Binding, _bind_fast, _bind_general, bind
 
 CONTRACTS = list(load_contracts())
@@ -148,3 +153,19 @@ def test_new_record_is_the_dataclass_constructor() -> None:
     assert [getattr(fast, name) for name in values] == list(values.values())
     with pytest.raises(dataclasses.FrozenInstanceError):
         fast.seq = 2  # type: ignore[misc]
+
+
+def test_slots_constructors_build_what_the_dataclass_builds() -> None:
+    assert ImageInfo.of(PNG) == ImageInfo(len(PNG), hashlib.sha256(PNG).hexdigest(), "png")
+    assert new_result(3, 3) == Result(3, 3)
+    record = new_record(*(None for _ in dataclasses.fields(CallRecord)))
+    assert new_outcome(200, b"1", None, {}, record, None) == Outcome(200, b"1", None, {}, record)
+
+
+def test_slots_constructor_refuses_what_it_cannot_build() -> None:
+    @dataclasses.dataclass(frozen=True)
+    class WithDict:
+        a: int
+
+    with pytest.raises(TypeError, match="slotted"):
+        slots_constructor(WithDict)
