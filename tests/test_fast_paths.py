@@ -15,9 +15,12 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from lxml import etree
 
 from mockserver.behaviours import Result, new_result
+from mockserver.codecs import _local_name, decode_xml
 from mockserver.contract import Contract, Property, load_contracts
+from mockserver.errors import ApiError, Violation
 from mockserver.fake import Outcome, new_outcome
 from mockserver.images import ImageInfo
 from mockserver.journal import CallRecord, new_record
@@ -169,3 +172,28 @@ def test_slots_constructor_refuses_what_it_cannot_build() -> None:
 
     with pytest.raises(TypeError, match="slotted"):
         slots_constructor(WithDict)
+
+
+@given(
+    st.from_regex(r"[A-Za-z_][A-Za-z0-9_.-]{0,8}", fullmatch=True),
+    st.sampled_from(["", "urn:x", "http://schemas.datacontract.org/2004/07/SuperOffice"]),
+)
+def test_local_name_is_lxml_qname(local: str, namespace: str) -> None:
+    tag = f"{{{namespace}}}{local}" if namespace else local
+    assert _local_name(tag) == etree.QName(tag).localname
+
+
+def test_a_reused_xml_parser_answers_as_a_fresh_one() -> None:
+    good = b"<SaveImageStream><Type>PersonImage</Type><Image i:nil='true' xmlns:i='x'/></SaveImageStream>"
+    bad = [b"<a><b>", b"<!DOCTYPE a [<!ENTITY e 'x'>]><a>&e;</a>", b"\xff\xfe<"]
+    first = {body: _violations(body) for body in bad}
+    assert decode_xml(good, None) == [("Type", "PersonImage"), ("Image", "")]
+    for body in bad:  # after other parses on the same parser, the same answers
+        assert _violations(body) == first[body]
+        assert decode_xml(good, None) == [("Type", "PersonImage"), ("Image", "")]
+
+
+def _violations(body: bytes) -> list[Violation]:
+    with pytest.raises(ApiError) as caught:
+        decode_xml(body, None)
+    return caught.value.violations
