@@ -207,7 +207,7 @@ class Fake(Assertions, FaultInjection):
         except ApiError as err:
             status = err.status
             headers.update(err.headers)
-            body = codecs.encode_error(err.body(), call.fmt)
+            body = _encode_error(err, call.fmt)
             ctype = _utf8(self._error_media(call))
             violations = tuple(err.violations)
         else:
@@ -490,6 +490,30 @@ def _media_of(ctype: str | None) -> str | None:
         if len(_MEDIA_OF) < 64:
             _MEDIA_OF[ctype] = media_type
     return media_type
+
+
+# A client that gets a request wrong tends to get it wrong the same way every time: the encoded
+# error body is kept per (status, violations, message, type, format), a bounded few.
+_ERROR_BODIES: dict[tuple[Any, ...], bytes] = {}
+ERROR_CACHE_SIZE = 256
+ERROR_CACHE_MAX_BYTES = 4096
+
+
+def _encode_error(err: ApiError, fmt: str) -> bytes:
+    if type(err) is not ApiError:  # a subclass may say more than these fields
+        return codecs.encode_error(err.body(), fmt)
+    key = (err.status, tuple(err.violations), err.message, err.error_type, fmt)
+    try:
+        body = _ERROR_BODIES.get(key)
+    except TypeError:  # a violation holding something unhashable
+        return codecs.encode_error(err.body(), fmt)
+    if body is None:
+        body = codecs.encode_error(err.body(), fmt)
+        if len(body) <= ERROR_CACHE_MAX_BYTES:
+            if len(_ERROR_BODIES) >= ERROR_CACHE_SIZE:
+                _ERROR_BODIES.pop(next(iter(_ERROR_BODIES), ()), None)  # the oldest
+            _ERROR_BODIES[key] = body
+    return body
 
 
 def _check_header_sizes(headers: Mapping[str, str]) -> None:
