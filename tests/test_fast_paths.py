@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from hypothesis import given, settings
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from mockserver.behaviours import Result, new_result
-from mockserver.codecs import _local_name, decode_xml, encode_error
+from mockserver.codecs import _local_name, _parse_form, decode_xml, encode_error
 from mockserver.contract import Contract, Property, load_contracts
 from mockserver.errors import ApiError, Violation
 from mockserver.fake import _ERROR_BODIES, ERROR_CACHE_MAX_BYTES, ERROR_CACHE_SIZE, Outcome, _encode_error, new_outcome
@@ -219,3 +221,22 @@ def test_the_error_cache_is_bounded() -> None:
     huge = ApiError(400, [Violation("body.Image", "base64", "x" * (ERROR_CACHE_MAX_BYTES + 1))])
     _encode_error(huge, "json")
     assert all(len(body) <= ERROR_CACHE_MAX_BYTES for body in _ERROR_BODIES.values())
+
+
+_FORM_TEXT = st.lists(
+    st.sampled_from(["a", "Type", "=", "&", "+", "%", "%2B", "%3D", "%C3%A9", "%ff", "%E9", "%zz", "é", ";", "%2"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(_FORM_TEXT, st.sampled_from(["utf-8", "iso-8859-1", "ascii"]))
+def test_form_fast_path_is_parse_qsl(text: str, codec: str) -> None:
+    def outcome(parse: Callable[[], object]) -> object:
+        try:
+            return parse()
+        except (UnicodeDecodeError, ValueError) as exc:
+            return type(exc), str(exc)
+
+    expected = outcome(lambda: parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict"))
+    assert outcome(lambda: _parse_form(text, codec)) == expected
