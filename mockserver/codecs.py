@@ -45,6 +45,18 @@ def _reject_constant(name: str) -> Any:
 # One decoder for every call: json.loads() with keyword arguments builds a new one each time,
 # which cost more than parsing a small body. Its C scanner keeps no state between calls.
 _JSON_DECODER = json.JSONDecoder(object_pairs_hook=_JsonPairs, parse_constant=_reject_constant)
+_JSON_SCAN = _JSON_DECODER.scan_once
+
+
+def _scan_object(text: str) -> Any:
+    # The usual body is one object with no whitespace around it: scan it directly, without
+    # decode()'s two whitespace matches and raw_decode's frame. Anything else (or any error)
+    # goes through decode(), which parses again and raises its own error.
+    try:
+        value, end = _JSON_SCAN(text, 0)
+    except (StopIteration, ValueError, RecursionError):
+        return None
+    return value if end == len(text) else None
 
 
 def decode_json(text: str) -> Pairs:
@@ -52,7 +64,9 @@ def decode_json(text: str) -> Pairs:
     try:
         if text.startswith("\ufeff"):  # what json.loads says about a byte order mark
             raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
-        value = _JSON_DECODER.decode(text)
+        value = _scan_object(text) if text[:1] == "{" and text[-1:] == "}" else None
+        if value is None:
+            value = _JSON_DECODER.decode(text)
     except RecursionError:
         raise _bad_body("a JSON object", "JSON nested too deeply to read") from None
     except json.JSONDecodeError as exc:

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 from urllib.parse import parse_qsl
 
 import pytest
@@ -20,7 +22,7 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from mockserver.behaviours import Result, new_result
-from mockserver.codecs import _local_name, _parse_form, decode_xml, encode_error
+from mockserver.codecs import _local_name, _parse_form, decode_json, decode_xml, encode_error
 from mockserver.contract import Contract, Property, load_contracts
 from mockserver.errors import ApiError, Violation
 from mockserver.fake import _ERROR_BODIES, ERROR_CACHE_MAX_BYTES, ERROR_CACHE_SIZE, Outcome, _encode_error, new_outcome
@@ -240,3 +242,32 @@ def test_form_fast_path_is_parse_qsl(text: str, codec: str) -> None:
 
     expected = outcome(lambda: parse_qsl(text, keep_blank_values=True, encoding=codec, errors="strict"))
     assert outcome(lambda: _parse_form(text, codec)) == expected
+
+
+_JSON_TEXT = st.one_of(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=6,
+    ).map(json.dumps),
+    st.lists(st.sampled_from(['{"a":1}', "{", "}", " ", '"x"', ":", ",", "NaN", "[", "]", "1"]), max_size=8).map(
+        "".join
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(_JSON_TEXT)
+def test_json_fast_scan_is_the_decoder(text: str) -> None:
+    def outcome(parse: Callable[[], object]) -> object:
+        try:
+            value = parse()
+        except ApiError as exc:
+            return exc.violations
+        return type(value), value
+
+    def general() -> object:
+        with mock.patch("mockserver.codecs._scan_object", return_value=None):
+            return decode_json(text)
+
+    assert outcome(lambda: decode_json(text)) == outcome(general)
