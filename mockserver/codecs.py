@@ -45,7 +45,7 @@ def _reject_constant(name: str) -> Any:
 # One decoder for every call: json.loads() with keyword arguments builds a new one each time,
 # which cost more than parsing a small body. Its C scanner keeps no state between calls.
 _JSON_DECODER = json.JSONDecoder(object_pairs_hook=_JsonPairs, parse_constant=_reject_constant)
-_JSON_SCAN = _JSON_DECODER.scan_once
+_JSON_SCAN = _JSON_DECODER.scan_once  # type: ignore[attr-defined]  # set in __init__, not in the stubs
 
 
 def _scan_object(text: str) -> Any:
