@@ -13,6 +13,7 @@ from typing import Any
 from multidict import CIMultiDict
 
 from . import media
+from .answers import format_from_content_type
 from .auth import SCHEMES
 from .behaviours import BEHAVIOUR_ERRORS
 from .contract import Contract, ContractSet
@@ -56,10 +57,9 @@ def _media_type(value: str | None) -> str | None:
 
 def _answered_as(record: CallRecord, contract: Contract) -> str | None:
     """The response type the call's Accept chose (errors may be answered as JSON regardless)."""
-    from .fake import Fake  # late: fake imports this module lazily too
 
     # Negotiate as the core did: the request's own format wins where Accept leaves a choice.
-    own = Fake._format_from_content_type(CIMultiDict(record.headers), contract.response_media_types)
+    own = format_from_content_type(CIMultiDict(record.headers), contract.response_media_types)
     accept = record.header("Accept")
     items = media.parse_accept(accept)[0] if accept and accept.strip() else []
     return media.negotiate(items, contract.response_media_types, prefer=own) if items else own

@@ -5,8 +5,6 @@ Nothing here imports aiohttp; the hypothesis suite drives `Fake.process` without
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,12 +14,23 @@ from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from . import auth, codecs, media
+from . import auth, codecs
+from .answers import (
+    DESCRIBE_METHODS,
+    describe,
+    encode_result,
+    error_bytes,
+    error_media,
+    media_of,
+    negotiate,
+    request_media,
+    utf8,
+)
 from .assertions import Assertions
 from .behaviours import BEHAVIOURS, Result
 from .config import Settings
 from .contract import Contract, ContractSet, load_contracts
-from .errors import ApiError, Violation, error_body, preview
+from .errors import ApiError, Violation, preview
 from .faults import FaultInjection, FaultSet, Hit
 from .images import ImageInfo
 from .journal import NO_AUTH, NO_LOCALE, AuthInfo, CallList, CallRecord, Locale, new_record
@@ -30,8 +39,6 @@ from .slots import slots_constructor
 from .state import ImageStore, State
 from .validation import Binding, bind
 
-DEFAULT_OFFER = ("application/json", "text/json", "application/xml", "text/xml")
-DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
 # IIS (http.sys MaxFieldLength) refuses a header longer than 16 KiB with 400; the shell lets such
 # headers through (server.HEADER_PARSER_LIMIT) so the fake answers and journals them itself.
 MAX_HEADER_VALUE = 16 * 1024
@@ -203,12 +210,12 @@ class Fake(Assertions, FaultInjection):
         try:
             result = self._run(raw, contract, query, call, facts, key)
             status = contract.response_status if contract and raw.method == contract.method else 200
-            body, ctype = self._encode_result(contract, raw.method, result, call)
+            body, ctype = encode_result(contract, raw.method, result, call)
         except ApiError as err:
             status = err.status
             headers.update(err.headers)
-            body = _encode_error(err, call.fmt)
-            ctype = _utf8(self._error_media(call))
+            body = error_bytes(err, call.fmt)
+            ctype = utf8(error_media(call))
             violations = tuple(err.violations)
         else:
             violations = ()
@@ -231,7 +238,7 @@ class Fake(Assertions, FaultInjection):
             violations,
             tuple(call.warnings),
             call.content_type,
-            _media_of(ctype),
+            media_of(ctype),
             _loggable(result.value) if result is not None else None,
             call.fault.label if call.fault else None,
             call.extra or _NO_EXTRA,
@@ -287,7 +294,7 @@ class Fake(Assertions, FaultInjection):
             call.media, call.fmt = facts.media, facts.fmt
             call.warnings.extend(facts.accept_warnings)
         else:
-            self._negotiate(raw.headers, contract, call)
+            negotiate(raw.headers, contract, call, self.settings.strict)
         if contract is None:
             known = ", ".join(f"{c.method} {c.path}" for c in self.contracts)
             raise ApiError(
@@ -330,7 +337,7 @@ class Fake(Assertions, FaultInjection):
             locale_end = len(call.warnings)
             call.select, select_warnings = parse_select(query)
             call.warnings.extend(select_warnings)
-            family, codec, label = self._request_media(raw.headers, contract, call)
+            family, codec, label = request_media(raw.headers, contract, call)
             if key:
                 self._remember_facts(key, raw, call, accept_end, locale_end, (family, codec, label))
         pairs = codecs.decode_body(raw.body, family, codec, label)
@@ -347,173 +354,8 @@ class Fake(Assertions, FaultInjection):
             return call.fault.run(BEHAVIOURS[contract.behaviour], self.state, contract, binding)
         return BEHAVIOURS[contract.behaviour](self.state, contract, binding)
 
-    # ---- media types -----------------------------------------------------------------------
 
-    def _negotiate(self, headers: Mapping[str, str], contract: Contract | None, call: _Call) -> None:
-        offered = contract.response_media_types if contract else DEFAULT_OFFER
-        accept = headers.get("Accept")
-        items: tuple[media.AcceptItem, ...] = ()
-        if accept is not None and accept.strip():
-            items, problems = media.parse_accept(accept)
-            for problem in problems:
-                call.warnings.append(
-                    Violation("header.Accept", "a valid Accept header", f"{preview(accept, 60)}: {problem}")
-                )
-        # The real server answers in the request's own format when Accept leaves it free to.
-        own = self._format_from_content_type(headers, offered)
-        if not items:
-            call.media = own
-            call.fmt = _fmt(own)
-            return
-        chosen = media.negotiate(items, offered, prefer=own)
-        if chosen is None:
-            assert accept is not None
-            chosen = _first_of_family(offered, "json") or offered[0]
-            if self.settings.strict:
-                # Raised after routing, so an unknown path is still a 404 and a wrong method a 405.
-                call.not_acceptable = ApiError(
-                    406,
-                    [Violation("header.Accept", f"one of {', '.join(offered)}", preview(accept, 60))],
-                    message=f"None of the types in Accept ({accept[:80]}) can be produced; "
-                    f"this call answers {', '.join(offered)}.",
-                )
-            else:
-                call.warnings.append(
-                    Violation(
-                        "header.Accept",
-                        f"one of {', '.join(offered)}",
-                        f"{preview(accept, 60)}; answered {chosen} instead",
-                    )
-                )
-        call.media = chosen
-        call.fmt = _fmt(chosen)
-
-    @staticmethod
-    def _format_from_content_type(headers: Mapping[str, str], offered: tuple[str, ...]) -> str:
-        # With no Accept the real server answers in the request's own format when it can.
-        # A call whose preferred answer is a raw stream (GetBlobStream) answers raw instead.
-        ctype = headers.get("Content-Type")
-        if ctype and media.family(offered[0]) in {"json", "xml"}:
-            try:
-                mtype = media.parse_media_type(ctype).type
-            except media.MediaError:
-                mtype = ""
-            if mtype in offered and media.family(mtype) in {"json", "xml"}:
-                return mtype
-        return offered[0]
-
-    def _error_media(self, call: _Call) -> str:
-        if call.fmt == "xml":
-            return call.media
-        return call.media if call.fmt == "json" else "application/json"
-
-    def _request_media(
-        self, headers: Mapping[str, str], contract: Contract, call: _Call
-    ) -> tuple[str, str | None, str | None]:
-        supported = ", ".join(contract.request_media_types)
-        value = headers.get("Content-Type")
-        if value is None or not value.strip():
-            raise ApiError(
-                415,
-                [Violation("header.Content-Type", f"one of {supported}", "no Content-Type header")],
-                message=f"The request has no Content-Type. Send one of: {supported}.",
-            )
-        call.content_type = value
-        try:
-            mt = media.parse_media_type(value)
-        except media.MediaError as exc:
-            raise ApiError(
-                415, [Violation("header.Content-Type", f"one of {supported}", f"{preview(value, 60)}: {exc}")]
-            ) from None
-        if mt.type not in contract.request_media_types:
-            raise ApiError(
-                415,
-                [Violation("header.Content-Type", f"one of {supported}", preview(mt.type, 60))],
-                message=f"The media type {mt.type} is not supported for {contract.name}. Send one of: {supported}.",
-            )
-        codec = None
-        if mt.charset is not None:
-            codec = media.charset_codec(mt.charset)
-            if codec is None:
-                raise ApiError(
-                    415,
-                    [
-                        Violation(
-                            "header.Content-Type.charset",
-                            "a known charset such as utf-8, utf-16 or iso-8859-1",
-                            preview(mt.charset, 40),
-                        )
-                    ],
-                    message=f"The charset {mt.charset!r} is not known.",
-                )
-        return media.family(mt.type), codec, mt.charset
-
-    def _encode_result(
-        self, contract: Contract | None, method: str, result: Result, call: _Call
-    ) -> tuple[bytes, str | None]:
-        if contract is None or method in DESCRIBE_METHODS:
-            return codecs.encode_json(result.value), "application/json; charset=utf-8"
-        ctype = _utf8(call.media)
-        if contract.result == "none":
-            return b"", None
-        if contract.result == "int32":
-            return codecs.encode_int(result.value, call.fmt), ctype
-        data: bytes = result.value
-        if call.fmt == "raw":
-            return data, call.media
-        return codecs.encode_base64_result(base64.b64encode(data).decode("ascii"), call.fmt), ctype
-
-
-# Records share what is the same from call to call, so a record holds (and, once the bounded
-# journal drops it, frees) as few objects of its own as possible: the Content-Type strings of
-# answers, their media types, and the empty `extra` of calls that had none.
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
-_UTF8: dict[str, str] = {}
-_MEDIA_OF: dict[str, str] = {}
-
-
-def _utf8(media_type: str) -> str:
-    ctype = _UTF8.get(media_type)
-    if ctype is None:
-        ctype = f"{media_type}; charset=utf-8"
-        if len(_UTF8) < 64:  # the types contracts offer: a handful
-            _UTF8[media_type] = ctype
-    return ctype
-
-
-def _media_of(ctype: str | None) -> str | None:
-    if not ctype:
-        return None
-    media_type = _MEDIA_OF.get(ctype)
-    if media_type is None:
-        media_type = ctype.partition(";")[0]
-        if len(_MEDIA_OF) < 64:
-            _MEDIA_OF[ctype] = media_type
-    return media_type
-
-
-# A client that gets a request wrong tends to get it wrong the same way every time: the encoded
-# error body is kept per (status, violations, message, type, format), a bounded few.
-_ERROR_BODIES: dict[tuple[Any, ...], bytes] = {}
-ERROR_CACHE_SIZE = 256
-ERROR_CACHE_MAX_BYTES = 4096
-
-
-def _encode_error(err: ApiError, fmt: str) -> bytes:
-    if type(err) is not ApiError:  # a subclass may say more than these fields
-        return codecs.encode_error(err.body(), fmt)
-    key = (err.status, tuple(err.violations), err.message, err.error_type, fmt)
-    try:
-        body = _ERROR_BODIES.get(key)
-    except TypeError:  # a violation holding something unhashable
-        return codecs.encode_error(err.body(), fmt)
-    if body is None:
-        body = codecs.encode_error(err.body(), fmt)
-        if len(body) <= ERROR_CACHE_MAX_BYTES:
-            if len(_ERROR_BODIES) >= ERROR_CACHE_SIZE:
-                _ERROR_BODIES.pop(next(iter(_ERROR_BODIES), ()), None)  # the oldest
-            _ERROR_BODIES[key] = body
-    return body
 
 
 def _check_header_sizes(headers: Mapping[str, str]) -> None:
@@ -525,15 +367,6 @@ def _check_header_sizes(headers: Mapping[str, str]) -> None:
                 [Violation(f"header.{name}", f"at most {MAX_HEADER_VALUE} bytes", f"{size} bytes")],
                 message=f"The {name} header is {size} bytes long; the limit is {MAX_HEADER_VALUE} bytes.",
             )
-
-
-def _fmt(media_type: str) -> str:
-    fam = media.family(media_type)
-    return fam if fam in {"json", "xml"} else "raw"
-
-
-def _first_of_family(offered: tuple[str, ...], family: str) -> str | None:
-    return next((m for m in offered if media.family(m) == family), None)
 
 
 def _summarise(binding: Binding | None) -> dict[str, Any]:
@@ -553,34 +386,4 @@ def _loggable(value: Any) -> Any:
     return value
 
 
-def describe(contract: Contract) -> dict[str, Any]:
-    """Describe an agent call from its contract, as a GET on the agent URL does."""
-    props = []
-    for p in contract.properties:
-        item: dict[str, Any] = {"Name": p.name, "Type": p.type, "Required": p.required}
-        if p.enum is not None:
-            item["Enum"] = p.enum.name
-            item["Values"] = dict(p.enum.members)
-        props.append(item)
-    return {
-        "Name": contract.name,
-        "OperationId": contract.operation_id,
-        "Method": contract.method,
-        "Path": contract.path,
-        "Summary": contract.summary,
-        "Description": contract.description,
-        "RequestMediaTypes": list(contract.request_media_types),
-        "ResponseMediaTypes": list(contract.response_media_types),
-        "Parameters": [{"Name": q.name, "In": "query", "Type": q.type} for q in contract.query]
-        + [{"Name": h.name, "In": "header"} for h in contract.headers],
-        "Body": props,
-        "Result": contract.result,
-        "Status": contract.response_status,
-    }
-
-
-def json_dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-__all__ = ["Fake", "Outcome", "RawRequest", "describe", "error_body"]
+__all__ = ["Fake", "Outcome", "RawRequest"]

@@ -21,11 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from mockserver.answers import _ERROR_BODIES, ERROR_CACHE_MAX_BYTES, ERROR_CACHE_SIZE, error_bytes
 from mockserver.behaviours import Result, new_result
 from mockserver.codecs import _local_name, _parse_form, decode_json, decode_xml, encode_error
 from mockserver.contract import Contract, Property, load_contracts
 from mockserver.errors import ApiError, Violation
-from mockserver.fake import _ERROR_BODIES, ERROR_CACHE_MAX_BYTES, ERROR_CACHE_SIZE, Outcome, _encode_error, new_outcome
+from mockserver.fake import Outcome, new_outcome
 from mockserver.images import ImageInfo
 from mockserver.journal import CallRecord, new_record
 from mockserver.slots import slots_constructor
@@ -213,15 +214,15 @@ def test_cached_error_bodies_are_the_encoded_error(fmt: str) -> None:
     ]
     for _ in range(2):  # the second round answers from the cache
         for err in errors:
-            assert _encode_error(err, fmt) == encode_error(err.body(), fmt)
+            assert error_bytes(err, fmt) == encode_error(err.body(), fmt)
 
 
 def test_the_error_cache_is_bounded() -> None:
     for i in range(ERROR_CACHE_SIZE + 10):
-        _encode_error(ApiError(400, [Violation("body.Image", "base64", str(i))]), "json")
+        error_bytes(ApiError(400, [Violation("body.Image", "base64", str(i))]), "json")
     assert len(_ERROR_BODIES) <= ERROR_CACHE_SIZE
     huge = ApiError(400, [Violation("body.Image", "base64", "x" * (ERROR_CACHE_MAX_BYTES + 1))])
-    _encode_error(huge, "json")
+    error_bytes(huge, "json")
     assert all(len(body) <= ERROR_CACHE_MAX_BYTES for body in _ERROR_BODIES.values())
 
 
