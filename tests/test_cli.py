@@ -344,3 +344,15 @@ def test_serve_with_a_contract_of_several_problems_names_each_and_stops(
     assert main(["serve", "--port", "0", "--contracts", str(path)]) == 2
     err = capsys.readouterr().err.splitlines()
     assert sorted(line.split(": ")[2] for line in err) == ["operation.agent", "response.status"]
+
+
+@pytest.mark.parametrize("token", [None, "s3cret"])
+def test_binding_beyond_loopback_without_an_admin_token_warns(serve: type[Served], token: str | None) -> None:
+    args = ["--host", "0.0.0.0", "--port", "0", "--contracts", str(SAVE_CONTRACT)]
+    server = serve([*args, "--admin-token", token] if token else args, clean_env())
+    assert server.url.startswith("http://0.0.0.0:")
+    code, _, err = server.stop(signal.SIGTERM)
+    assert code == 0
+    warned = "without --admin-token" in err
+    assert warned is (token is None), err
+    assert "s3cret" not in err
