@@ -13,7 +13,6 @@ from .fake import Fake, Outcome, RawRequest
 
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
 log = logging.getLogger("mockserver")
-READ_CHUNK = 256 * 1024
 # Seconds to wait for the next body bytes before giving up with a 400, as http.sys's EntityBody
 # timer does: a stalled client or a chunk aiohttp could not parse would otherwise hold a handler forever.
 BODY_IDLE_TIMEOUT = 120.0

@@ -142,26 +142,16 @@ class Assertions:
     def assert_no_violations(self) -> None:
         """Assert no call was rejected; the message lists every violation of every rejected call."""
         rejected = self.calls.rejected
-        if not rejected:
-            return
-        lines = [f"Expected no rejected calls, but {len(rejected)} of {len(self.calls)} were rejected:"]
-        for record in rejected:
-            lines.append(f"  {call_line(record)}")
-            lines.extend(f"      {v.message}" for v in record.violations)
-            if not record.violations:
-                lines.append("      (no violations listed)")
-        raise AssertionError("\n".join(lines))
+        if rejected:
+            head = f"Expected no rejected calls, but {len(rejected)} of {len(self.calls)} were rejected:"
+            raise AssertionError(_listing(head, rejected, "violations", "      (no violations listed)"))
 
     def assert_no_warnings(self) -> None:
         """Assert no call drew a warning (what `strict=True` would have rejected)."""
         warned = self.calls.filter(lambda r: bool(r.warnings))
-        if not warned:
-            return
-        lines = [f"Expected no warnings, but {len(warned)} of {len(self.calls)} calls had some:"]
-        for record in warned:
-            lines.append(f"  {call_line(record)}")
-            lines.extend(f"      {v.message}" for v in record.warnings)
-        raise AssertionError("\n".join(lines))
+        if warned:
+            head = f"Expected no warnings, but {len(warned)} of {len(self.calls)} calls had some:"
+            raise AssertionError(_listing(head, warned, "warnings"))
 
     async def wait_for_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
         """Wait until at least `n` calls (matching `filters`, as for `calls.filter`) are recorded.
@@ -221,3 +211,15 @@ class Assertions:
         else:
             lines.append("No calls were recorded.")
         return "\n".join(lines)
+
+
+def _listing(head: str, records: CallList, kind: str, when_none: str | None = None) -> str:
+    """One line per call, then its violations or warnings, indented under it."""
+    lines = [head]
+    for record in records:
+        found = getattr(record, kind)
+        lines.append(f"  {call_line(record)}")
+        lines.extend(f"      {v.message}" for v in found)
+        if not found and when_none:
+            lines.append(when_none)
+    return "\n".join(lines)

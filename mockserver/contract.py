@@ -337,11 +337,7 @@ def parse_contract(source: Path, data: Mapping[str, Any]) -> Contract:
         op,
         "method",
         str,
-        lambda v: (
-            None
-            if v.upper() in {"POST", "PUT", "PATCH", "DELETE"}
-            else f"must be POST, PUT, PATCH or DELETE (got {v!r})"
-        ),
+        lambda v: None if v.upper() in METHODS else f"must be POST, PUT, PATCH or DELETE (got {v!r})",
     )
     path = checked(
         op, "path", str, lambda v: None if v.lower().startswith("/api/v1/") else f"must start with /api/v1/ (got {v!r})"

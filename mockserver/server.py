@@ -38,7 +38,6 @@ class FakeServer(Fake):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._runner: web.AppRunner | None = None
-        self._site: web.TCPSite | None = None
         self._served_by: asyncio.AbstractEventLoop | None = None
         self.port: int | None = None
 
@@ -80,7 +79,7 @@ class FakeServer(Fake):
         except BaseException:
             await runner.cleanup()
             raise
-        self._runner, self._site = runner, site
+        self._runner = runner
         self._served_by = asyncio.get_running_loop()
         server = site._server
         assert server is not None
@@ -90,7 +89,7 @@ class FakeServer(Fake):
 
     async def close(self) -> None:
         """Stop serving. Safe to call more than once."""
-        runner, self._runner, self._site = self._runner, None, None
+        runner, self._runner = self._runner, None
         self._served_by = None
         if runner is not None:
             await runner.cleanup()
