@@ -21,8 +21,7 @@ test: install
 	HYPOTHESIS_PROFILE=$(HYPOTHESIS_PROFILE) $(PY) -m pytest $(PYTEST_ARGS)
 
 fuzz: install
-	HYPOTHESIS_PROFILE=dev $(PY) -m pytest tests/test_properties.py tests/test_properties_http.py \
-		tests/test_hostile.py tests/test_concurrency.py --hypothesis-show-statistics $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=dev $(PY) -m pytest tests/properties --hypothesis-show-statistics $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check mockserver tests benchmarks

@@ -27,7 +27,7 @@ def fresh_request(case_body: bytes, headers: dict[str, str], i: int) -> Any:
     from aiohttp import hdrs
     from multidict import CIMultiDict, CIMultiDictProxy
 
-    from mockserver.fake import RawRequest
+    from mockserver import RawRequest
 
     # As aiohttp's parser hands them over: well-known names are shared istr constants, values are fresh.
     names = {str(h).lower(): h for h in (hdrs.CONTENT_TYPE, hdrs.AUTHORIZATION, hdrs.ACCEPT)}
@@ -56,7 +56,7 @@ def bytes_in(value: Any, depth: int = 0) -> int:
 
 
 def measure(count: int) -> dict[str, Any]:
-    from mockserver.fake import Fake
+    from mockserver import Fake
 
     case = small_cases()[0]
     headers = case.headers()

@@ -56,7 +56,8 @@ async def serve(kind: str, state: Path | None) -> None:
         await stop.wait()
         await runner.cleanup()
         return
-    from mockserver.server import FakeServer, freeze_startup_objects
+    from mockserver.http.runner import freeze_startup_objects
+    from mockserver.testing.server import FakeServer
 
     options: dict[str, object] = {"host": HOST, "port": 0}
     if state is not None:

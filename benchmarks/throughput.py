@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -83,9 +82,6 @@ def state_rows(
     wrk: str | None, seconds: float, warmup: float, notes: list[str], fake: LoadResult | None, bare: LoadResult | None
 ) -> list[Row]:
     """Row 6: the same JSON save with ``--state FILE`` (SQLite), beside the in-memory fake."""
-    if importlib.util.find_spec("mockserver.persist") is None:
-        notes.append("--state FILE: mockserver/persist.py has not landed yet, so its cost is not measured")
-        return [Row("json --state FILE: req/s", "not measured (persistence not built yet)")]
     case = small_cases()[0]
     with tempfile.TemporaryDirectory(prefix="bench-state-") as tmp:
         persisted = load_one(wrk, "fake", case, seconds, warmup, "--state", str(Path(tmp, "state.sqlite")))

@@ -1,12 +1,42 @@
-"""A contract-testing fake of SuperOffice WebAPI's BLOB agent (SaveImageStream)."""
+"""A contract-testing fake of SuperOffice WebAPI's BLOB agent (SaveImageStream).
 
-from .config import Settings
-from .contract import Contract, ContractSet, load_contract, load_contracts
-from .errors import ApiError, ConfigError, ContractError, MockServerError, Violation
-from .fake import Fake, Outcome, RawRequest
-from .images import ImageInfo
-from .journal import AuthInfo, CallList, CallLog, CallRecord, Locale
-from .server import FakeServer, ThreadedFakeServer
+The public surface is what ``__all__`` lists. The pure core (`Fake`, the records, settings and
+errors) loads at once; `FakeServer` and `ThreadedFakeServer` bring in aiohttp, so they load on
+first use (PEP 562): ``import mockserver.core`` never imports aiohttp.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .core.config import Settings
+from .core.contract import Contract, ContractSet
+from .core.errors import ApiError, ConfigError, ContractError, MockServerError, Violation
+from .core.exchange import Outcome, RawRequest
+from .core.fake import Fake
+from .core.images import ImageInfo
+from .core.journal import CallList, CallLog
+from .core.loader import load_contract, load_contracts
+from .core.records import AuthInfo, CallRecord, Locale
+
+if TYPE_CHECKING:
+    from .testing.server import FakeServer, ThreadedFakeServer
+
+__version__ = "0.2.0"
+
+# Loaded on first use: the module that defines them imports aiohttp.
+_SERVED = {"FakeServer": "mockserver.testing.server", "ThreadedFakeServer": "mockserver.testing.server"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SERVED.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mockserver' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ApiError",
@@ -28,6 +58,7 @@ __all__ = [
     "Settings",
     "ThreadedFakeServer",
     "Violation",
+    "__version__",
     "load_contract",
     "load_contracts",
 ]

@@ -1,0 +1,289 @@
+"""Bind decoded body pairs to a contract's properties: typed values, violations, warnings."""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass, field
+from hashlib import sha256
+from typing import Any
+
+from .base64_rules import Base64Error, decode_base64
+from .codecs import describe_xml_value
+from .contract import INT32_MAX, Contract, Property
+from .errors import Violation, describe_json_value, preview
+from .images import FORMAT_NAMES, ImageInfo, new_image_info, sniff
+
+_INT_TEXT = re.compile(r"[+-]?\d{1,12}")
+
+
+@dataclass(slots=True)
+class Binding:
+    """The result of binding one body: typed values, what was wrong, what was odd."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
+    images: dict[str, ImageInfo] = field(default_factory=dict)
+
+
+def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
+    """Check every pair against the contract and collect all problems at once."""
+    return _bind_fast(pairs, contract) or _bind_general(pairs, contract, family)
+
+
+# The usual body names each property once, by its canonical name, with a plain value that
+# needs no coercion beyond base64; such a body binds without a problem. `_bind_fast` handles
+# only that case and gives up (None) on anything else, which `_bind_general` then works out in
+# full: the two must agree on every body (tests/test_fast_paths.py compares them).
+_STRING, _ENUM, _BYTES, _INT32, _BOOL = range(5)
+_KINDS = {"string": _STRING, "enum": _ENUM, "bytes": _BYTES, "int32": _INT32, "bool": _BOOL}
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    contract: Contract
+    by_name: dict[str, tuple[Property, int, dict[str, str]]]
+    needed: tuple[str, ...]  # absent -> a violation or a warning: the general path says which
+    images: tuple[Property, ...]
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(contract: Contract) -> _Plan:
+    plan = _PLANS.get(id(contract))
+    if plan is None or plan.contract is not contract:
+        by_name = {}
+        for p in contract.properties:
+            exact: dict[str, str] = {}
+            if p.enum is not None:
+                # Names the general path would read back unchanged (strip, then case-insensitive lookup),
+                # to the contract's own string: records then share it instead of each keeping a copy.
+                exact = {k: k for k in p.enum.members if k == k.strip() and p.enum.by_lower.get(k.lower()) == k}
+            by_name[p.name] = (p, _KINDS.get(p.type, -1), exact)
+        plan = _Plan(
+            contract,
+            by_name,
+            tuple(p.name for p in contract.properties if p.required or p.warn_if_missing),
+            tuple(p for p in contract.properties if p.type == "bytes"),
+        )
+        if len(_PLANS) > 256:  # contracts are few and long-lived; this only guards against churn
+            _PLANS.clear()
+        _PLANS[id(contract)] = plan
+    return plan
+
+
+def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | None:
+    plan = _plan(contract)
+    by_name = plan.by_name
+    values: dict[str, Any] = {}
+    for name, raw in pairs:
+        entry = by_name.get(name)
+        if entry is None or name in values:
+            return None
+        prop, kind, exact = entry
+        kind_of_raw = type(raw)
+        if kind_of_raw is str:
+            if kind == _STRING:
+                values[name] = raw
+            elif kind == _ENUM:
+                member = exact.get(raw)
+                if member is None:
+                    return None
+                values[name] = member
+            elif kind == _BYTES:
+                if len(raw) % 4 or raw.endswith("==="):  # what _strict_b64 refuses, without raising
+                    return None
+                try:
+                    values[name] = binascii.a2b_base64(raw, strict_mode=True)
+                except (binascii.Error, ValueError):
+                    return None
+            else:
+                return None
+        elif (kind == _INT32 and kind_of_raw is int and -(2**31) <= raw <= INT32_MAX) or (
+            kind == _BOOL and kind_of_raw is bool
+        ):
+            values[name] = raw
+        elif kind == _ENUM and kind_of_raw is int:
+            assert prop.enum is not None
+            member = prop.enum.by_number.get(raw)
+            if member is None:
+                return None
+            values[name] = member
+        else:
+            return None
+    for name in plan.needed:
+        if name not in values:
+            return None
+    images: dict[str, ImageInfo] = {}
+    for prop in plan.images:
+        data = values.get(prop.name)
+        if data is None:
+            continue
+        info = new_image_info(len(data), sha256(data).hexdigest(), sniff(data))  # ImageInfo.of, without its call
+        if (prop.warn_if_empty and not data) or (prop.sniff_image and info.format is None):
+            return None
+        images[prop.name] = info
+    return Binding(values, [], [], images)
+
+
+def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
+    out = Binding()
+    seen: dict[str, str] = {}
+    invalid: set[str] = set()
+    describe = describe_xml_value if family == "xml" else describe_json_value
+    by_lower = contract.by_lower
+    for name, raw in pairs:
+        prop = by_lower.get(name.lower())
+        if prop is None:
+            known = ", ".join(p.name for p in contract.properties)
+            out.warnings.append(
+                Violation(f"body.{name}", f"one of the known properties ({known})", "an unknown property")
+            )
+            continue
+        if prop.name in seen:
+            out.violations.append(
+                Violation(
+                    f"body.{prop.name}",
+                    "given once (property names are case-insensitive)",
+                    f"'{seen[prop.name]}' and '{name}'",
+                )
+            )
+            invalid.add(prop.name)
+            continue
+        seen[prop.name] = name
+        if raw is None:
+            continue  # null / xsi:nil: treated as absent below
+        if prop.type == "string" and isinstance(raw, str):
+            out.values[prop.name] = raw  # the usual string: no need for the full coercion
+            continue
+        try:
+            value = _coerce(prop, raw, family, describe, out.warnings)
+        except _Bad as bad:
+            out.violations.append(Violation(f"body.{prop.name}", bad.expected, bad.got))
+            invalid.add(prop.name)
+            continue
+        out.values[prop.name] = value
+    for prop in contract.properties:
+        if prop.name in invalid:
+            continue
+        where = f"body.{prop.name}"
+        if prop.name not in out.values:
+            if prop.required:
+                out.violations.append(Violation(where, f"{_expected(prop)} (required)", "nothing"))
+            elif prop.warn_if_missing:
+                out.warnings.append(Violation(where, f"{_expected(prop)} (the server stores 0 when absent)", "nothing"))
+            continue
+        value = out.values[prop.name]
+        if prop.type == "bytes":
+            info = ImageInfo.of(value)
+            out.images[prop.name] = info
+            if prop.warn_if_empty and not value:
+                out.warnings.append(Violation(where, "a non-empty image", "0 bytes"))
+            elif prop.sniff_image and info.format is None:
+                out.warnings.append(
+                    Violation(
+                        where, f"an image ({FORMAT_NAMES})", f"{len(value)} bytes starting {preview(value[:8], 8)}"
+                    )
+                )
+    return out
+
+
+class _Bad(Exception):
+    def __init__(self, expected: str, got: str) -> None:
+        self.expected = expected
+        self.got = got
+
+
+def _expected(prop: Property) -> str:
+    if prop.type == "enum" and prop.enum is not None:
+        return prop.enum.describe()
+    return {
+        "bytes": "base64",
+        "string": "a string",
+        "int32": "an int32",
+        "bool": "true or false",
+    }.get(prop.type, prop.type)
+
+
+def _coerce(prop: Property, raw: Any, family: str, describe: Any, warnings: list[Violation]) -> Any:
+    if prop.type == "enum":
+        return _coerce_enum(prop, raw, describe)
+    if prop.type == "bytes":
+        return _coerce_bytes(prop, raw, family, describe)
+    if prop.type == "string":
+        if isinstance(raw, str):
+            return raw
+        if isinstance(raw, int | float) and family == "json":
+            # The .NET JSON reader turns a primitive into its text for a string property.
+            text = str(raw).lower() if isinstance(raw, bool) else json_number_text(raw)
+            warnings.append(Violation(f"body.{prop.name}", "a string", f"{describe(raw)}, read as '{text}'"))
+            return text
+        raise _Bad("a string", describe(raw))
+    if prop.type == "int32":
+        return _coerce_int32(raw, describe)
+    if prop.type == "bool":
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.strip().lower() in {"true", "false"}:
+            return raw.strip().lower() == "true"
+        raise _Bad("true or false", describe(raw))
+    raise _Bad(prop.type, describe(raw))  # unreachable: contract.py checks the type names
+
+
+def json_number_text(value: float) -> str:
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _coerce_int32(raw: Any, describe: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    elif isinstance(raw, str) and _INT_TEXT.fullmatch(raw.strip()):
+        number = int(raw.strip())
+    else:
+        raise _Bad("an int32", describe(raw))
+    if not -(2**31) <= number <= INT32_MAX:
+        raise _Bad("an int32", f"{number}, out of range")
+    return number
+
+
+def _coerce_enum(prop: Property, raw: Any, describe: Any) -> str:
+    enum = prop.enum
+    assert enum is not None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw in enum.by_number:
+            return enum.by_number[raw]
+        raise _Bad(enum.describe(), f"number {raw}, which is not a {enum.name}")
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.lower() in enum.by_lower:
+            return enum.by_lower[text.lower()]
+        if _INT_TEXT.fullmatch(text):
+            number = int(text)
+            if number in enum.by_number:
+                return enum.by_number[number]
+            raise _Bad(enum.describe(), f"'{text}', which is not a {enum.name}")
+        raise _Bad(enum.describe(), f"{preview(raw)}, which is not a {enum.name}")
+    raise _Bad(enum.describe(), describe(raw))
+
+
+def _coerce_bytes(prop: Property, raw: Any, family: str, describe: Any) -> bytes:
+    if isinstance(raw, str):
+        try:
+            return decode_base64(raw)
+        except Base64Error as exc:
+            hint = ""
+            if family == "form" and " " in raw:
+                hint = "; in a form body '+' must be sent as %2B"
+            raise _Bad("base64", f"{preview(raw)}: {exc}{hint}") from None
+    if isinstance(raw, list) and family == "json":
+        for i, item in enumerate(raw):
+            if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= 255:
+                raise _Bad(
+                    "base64, or an array of integers 0-255",
+                    f"array whose item {i} is {describe_json_value(item)}",
+                )
+        return bytes(raw)
+    expected = "base64, or an array of integers 0-255" if family == "json" else "base64"
+    raise _Bad(expected, describe(raw))

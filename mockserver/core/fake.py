@@ -1,0 +1,285 @@
+"""The pure core: one request in (bytes and headers), one answer and one call record out.
+
+Nothing here imports aiohttp; the hypothesis suite drives `Fake.process` without sockets.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from . import auth, codecs
+from .answers import DESCRIBE_METHODS, describe, encode_result, error_bytes, media_of, utf8
+from .assertions import Assertions
+from .behaviours import BEHAVIOURS, Result
+from .binding import Binding, bind
+from .config import Settings
+from .contract import Contract, ContractSet
+from .coverage import compute
+from .errors import ApiError, Violation, preview
+from .exchange import Outcome, RawRequest, new_outcome
+from .faults import FaultInjection, FaultSet, Hit
+from .headers import HeaderCache, HeaderFacts, check_header_sizes
+from .images import ImageInfo
+from .journal import CallList
+from .loader import load_contracts
+from .locales import parse_select, read_locale
+from .negotiation import JSON_ANSWER, Answer, error_media, negotiate, request_media
+from .records import NO_AUTH, NO_LOCALE, AuthInfo, Locale, new_record
+from .state import State, Storage
+from .storage.memory import ImageStore
+from .storage.sqlite import SqliteStorage
+
+
+class _Call:
+    """What is learned about a call as it passes each step; becomes the CallRecord."""
+
+    __slots__ = ("answer", "auth", "binding", "content_type", "extra", "fault", "locale", "select", "warnings")
+
+    def __init__(self) -> None:
+        self.answer: Answer = JSON_ANSWER
+        self.auth: AuthInfo = NO_AUTH
+        self.locale: Locale = NO_LOCALE
+        self.select: tuple[str, ...] = ()
+        self.binding: Binding | None = None
+        self.warnings: list[Violation] = []
+        self.content_type: str | None = None
+        self.extra: dict[str, Any] = {}
+        self.fault: Hit | None = None
+
+
+class Fake(Assertions, FaultInjection):
+    """One fake SuperOffice tenant: contracts, settings and state, without any networking.
+
+    `storage` says where the state lives; by default memory, or the SQLite file named by
+    ``settings.state``.
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        contracts: ContractSet | None = None,
+        storage: Storage | None = None,
+        **overrides: Any,
+    ):
+        base = settings or Settings()
+        self.settings = base.with_(**overrides) if overrides else base
+        self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
+        if storage is None and self.settings.state is not None:
+            storage = SqliteStorage(self.settings.state)
+        self.state = State(self.settings.first_id, self.settings.journal_limit, storage)
+        self.faults = FaultSet()
+        self.credentials = auth.load_store(self.settings.credentials)
+        self.header_cache = HeaderCache()
+
+    # ---- the user's view -------------------------------------------------------------------
+
+    @property
+    def calls(self) -> CallList:
+        """Every recorded call, oldest first (at most the journal limit)."""
+        return self.state.journal.snapshot()
+
+    @property
+    def images(self) -> ImageStore:
+        """Stored images by blob id: ``fake.images[33]`` is the bytes."""
+        return self.state.images
+
+    @property
+    def person_images(self) -> Mapping[int, int]:
+        """Person id → blob id, as linked by ChangePersonImage (read-only view)."""
+        return MappingProxyType(self.state.attachments.setdefault("person", {}))
+
+    @property
+    def project_images(self) -> Mapping[int, int]:
+        """Project id → blob id, as linked by ChangeProjectImage (read-only view)."""
+        return MappingProxyType(self.state.attachments.setdefault("project", {}))
+
+    def coverage(self) -> dict[str, Any]:
+        """Which parts of the contracts the recorded calls exercised, and which they never tried."""
+        return compute(self.contracts, self.state.journal.snapshot(), dropped=self.state.journal.dropped)
+
+    @property
+    def next_id(self) -> int:
+        return self.state.ids.peek
+
+    def reset(self) -> None:
+        """Forget everything: ids start again at the first id; journal and images are cleared."""
+        self.state.reset()
+        self.faults.clear()
+
+    def resolve_operation(self, path: str | None) -> str | None:
+        """Turn a fault's `path` (agent path with any prefix, or operation name) into an operation name."""
+        if path is None:
+            return None
+        contract, _prefix = self.contracts.match(path if path.startswith("/") else "/" + path)
+        if contract is not None:
+            return contract.name
+        by_name: dict[str, str] = {c.name.lower(): c.name for c in self.contracts}
+        if path.lower() in by_name:
+            return by_name[path.lower()]
+        known = ", ".join(c.name for c in self.contracts)
+        raise ApiError(400, [Violation("fault.path", f"an agent path or operation name ({known})", preview(path, 60))])
+
+    # ---- the pipeline ----------------------------------------------------------------------
+
+    def process(self, raw: RawRequest) -> Outcome:
+        """Answer one request and journal it. Never raises for anything a client can send."""
+        started = time.time()
+        contract, prefix = self.contracts.match(raw.path)
+        call = _Call()
+        query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
+        result: Result | None = None
+        headers: dict[str, str] = {}
+        key: tuple[Any, ...] = (id(contract), tuple(raw.headers.items()))
+        try:
+            facts = self.header_cache.get(key, (self.settings, self.credentials))
+        except TypeError:  # a caller's own Mapping with unhashable values: work it out each time
+            key, facts = (), None
+        try:
+            result = self._run(raw, contract, query, call, facts, key)
+            status = contract.response_status if contract and raw.method == contract.method else 200
+            body, ctype = encode_result(contract, raw.method, result, call.answer)
+        except ApiError as err:
+            status = err.status
+            headers.update(err.headers)
+            body = error_bytes(err, call.answer.fmt)
+            ctype = utf8(error_media(call.answer))
+            violations = tuple(err.violations)
+        else:
+            violations = ()
+        record = new_record(  # CallRecord's fields, in order
+            self.state.journal.next_seq(),
+            started,
+            raw.method,
+            raw.path,
+            prefix,
+            contract.name if contract else None,
+            query,
+            call.select,
+            facts.redacted if facts is not None else auth.redact_headers(raw.headers),
+            call.auth,
+            call.locale,
+            _summarise(call.binding),
+            status,
+            result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
+            violations,
+            tuple(call.warnings),
+            call.content_type,
+            media_of(ctype),
+            _loggable(result.value) if result is not None else None,
+            call.fault.label if call.fault else None,
+            call.extra or _NO_EXTRA,
+        )
+        self.state.journal.append(record)
+        return new_outcome(status, body, ctype, headers, record, call.fault)
+
+    def _run(
+        self,
+        raw: RawRequest,
+        contract: Contract | None,
+        query: tuple[tuple[str, str], ...],
+        call: _Call,
+        facts: HeaderFacts | None = None,
+        key: tuple[Any, ...] = (),
+    ) -> Result:
+        call.answer = answer = (
+            facts.answer if facts is not None else negotiate(raw.headers, contract, self.settings.strict)
+        )
+        call.warnings.extend(answer.warnings)
+        if contract is None:
+            known = ", ".join(f"{c.method} {c.path}" for c in self.contracts)
+            raise ApiError(
+                404,
+                [Violation("path", f"a known agent call ({known})", f"{raw.method} {preview(raw.path, 80)}")],
+                message=f"No agent call at {raw.path}. This fake serves: {known}.",
+            )
+        if raw.method in DESCRIBE_METHODS:
+            return Result(describe(contract))
+        if raw.method != contract.method:
+            allow = ", ".join(sorted({*DESCRIBE_METHODS, contract.method}))
+            raise ApiError(
+                405,
+                [Violation("method", f"one of {allow}", raw.method)],
+                headers={"Allow": allow},
+                message=f"The method {raw.method} is not allowed for {contract.name}; use {contract.method}.",
+            )
+        if answer.not_acceptable is not None:
+            raise answer.not_acceptable
+        if raw.body_problem is not None:
+            raise raw.body_problem
+        if facts is not None:
+            call.auth = facts.auth or auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
+            call.locale = facts.locale
+            call.warnings.extend(facts.locale_warnings)
+            self._select(call, query)
+            call.content_type = facts.content_type
+            body_media = facts.request_media
+        else:
+            check_header_sizes(raw.headers)
+            call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
+            call.locale, locale_warnings = read_locale(raw.headers)
+            call.warnings.extend(locale_warnings)
+            self._select(call, query)
+            value = raw.headers.get("Content-Type")
+            call.content_type = value if value is not None and value.strip() else None
+            body_media = request_media(raw.headers, contract)
+            if key:
+                assert call.content_type is not None
+                self.header_cache.remember(
+                    key,
+                    HeaderFacts(
+                        answer=answer,
+                        auth=call.auth if self.credentials is None else None,
+                        locale=call.locale,
+                        locale_warnings=tuple(locale_warnings),
+                        request_media=body_media,
+                        content_type=call.content_type,
+                        redacted=auth.redact_headers(raw.headers),
+                    ),
+                )
+        pairs = codecs.decode_body(raw.body, body_media.family, body_media.codec, body_media.label)
+        call.binding = binding = bind(pairs, contract, body_media.family)
+        call.warnings.extend(binding.warnings)
+        if self.settings.strict and call.warnings:
+            raise ApiError(400, binding.violations + call.warnings)
+        if binding.violations:
+            raise ApiError(400, binding.violations)
+        # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
+        type_ = binding.values.get("Type")
+        call.fault = self.faults.match(contract.name, type_ if isinstance(type_, str) else None, call.auth.principal)
+        if call.fault is not None:
+            return call.fault.run(BEHAVIOURS[contract.behaviour], self.state, contract, binding)
+        return BEHAVIOURS[contract.behaviour](self.state, contract, binding)
+
+    @staticmethod
+    def _select(call: _Call, query: tuple[tuple[str, str], ...]) -> None:
+        if query:
+            call.select, select_warnings = parse_select(query)
+            call.warnings.extend(select_warnings)
+
+
+_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
+
+
+def _summarise(binding: Binding | None) -> dict[str, Any]:
+    if binding is None:
+        return {}
+    out: dict[str, Any] = {}
+    for name, value in binding.values.items():
+        out[name] = binding.images[name] if isinstance(value, bytes) and name in binding.images else value
+    return out
+
+
+def _loggable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return ImageInfo.of(value).to_json()
+    if isinstance(value, dict):
+        return None  # a GET description: not worth keeping per call
+    return value
+
+
+__all__ = ["Fake", "Outcome", "RawRequest"]

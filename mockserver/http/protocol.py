@@ -1,0 +1,98 @@
+"""Journal the requests aiohttp refuses before any handler runs.
+
+aiohttp's HTTP parser answers a request it cannot read (an unknown method name, broken framing,
+a NUL in a header) with its own plain-text 400, and no handler ever sees it. A test double that
+drops such a call from its journal hides exactly the bug a user is looking for, so the runner
+here swaps in a connection handler whose error path records the call and answers in
+SuperOffice's error shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from ..core.errors import ApiError, Violation
+from ..core.fake import Fake
+from ..core.refusals import record_refusal
+from .responses import to_response
+
+UNPARSED_PATH = "(unparsed)"
+
+
+def journal_refused(
+    fake: Fake, request: web.BaseRequest, status: int, exc: BaseException | None, text: str | None
+) -> web.Response:
+    """Record a request the HTTP layer refused (or a handler crash) and build its answer."""
+    reason = _safe_reason(text or (str(exc) if exc else "") or "no detail")
+    kind = type(exc).__name__ if exc is not None else "error"
+    if status >= 500:
+        violation = Violation("server", "an answer from the fake", f"{kind} while handling the request")
+        message = f"The fake failed while handling this request ({kind}). This is a bug in the fake."
+    else:
+        violation = Violation("request", "a well-formed HTTP/1.1 request", f"{kind}: {reason}")
+        message = f"The request could not be read as HTTP: {reason}"
+    err = ApiError(status, [violation], message=message)
+    parsed = request.method != "UNKNOWN"
+    outcome = record_refusal(fake.state.journal, request.method, request.path if parsed else UNPARSED_PATH, err)
+    resp = to_response(outcome)
+    resp.force_close()
+    return resp
+
+
+_SECRET_LINES = ("authorization", "so-apptoken", "x-xsrf-token", "cookie")
+
+
+def _safe_reason(text: str) -> str:
+    """Keep aiohttp's description; keep its excerpt of the raw line only when no secret can be in it."""
+    first, _, excerpt = text.strip().partition("\n")
+    if any(name in excerpt.lower() for name in _SECRET_LINES):
+        return f"{first.strip()} (the offending line is not shown: it may hold credentials)"
+    return " ".join(text.split())[:300]
+
+
+class _JournalingHandler(RequestHandler):
+    """A connection handler whose error answers are journaled and SuperOffice-shaped."""
+
+    fake: Fake
+
+    def handle_error(
+        self, request: web.BaseRequest, status: int = 500, exc: BaseException | None = None, message: str | None = None
+    ) -> web.StreamResponse:
+        if request.writer.output_size > 0:  # an answer is under way: aiohttp's own handling applies
+            return super().handle_error(request, status, exc, message)
+        try:
+            return journal_refused(self.fake, request, status, exc, message)
+        except Exception:  # never let journaling turn a 400 into a crash
+            return super().handle_error(request, status, exc, message)
+
+
+class _JournalingServer(web.Server):
+    fake: Fake
+
+    def __call__(self) -> RequestHandler:
+        handler = _JournalingHandler(self, loop=self._loop, **self._kwargs)
+        handler.fake = self.fake
+        return handler
+
+
+class FakeRunner(web.AppRunner):
+    """An AppRunner whose connections journal what the HTTP parser refuses."""
+
+    def __init__(self, fake: Fake, app: web.Application, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self._fake = fake
+
+    async def _make_server(self) -> web.Server:
+        plain = await super()._make_server()
+        server = _JournalingServer(
+            plain.request_handler,
+            request_factory=plain.request_factory,
+            handler_cancellation=plain.handler_cancellation,
+            loop=plain._loop,
+            **plain._kwargs,
+        )
+        server.fake = self._fake
+        return server

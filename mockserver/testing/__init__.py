@@ -1,0 +1,1 @@
+"""Serving a fake from tests: `FakeServer`, `ThreadedFakeServer` and the pytest plugin."""

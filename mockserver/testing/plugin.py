@@ -1,0 +1,93 @@
+"""pytest fixtures: a fresh fake per test, configured with ``@pytest.mark.superoffice(...)``.
+
+Registered through the ``pytest11`` entry point, so installing the package is all a user needs.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..core.config import Settings
+from ..core.contract import ContractSet
+from ..core.errors import ConfigError
+from ..core.loader import load_contracts
+from .server import FakeServer, ThreadedFakeServer
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "superoffice(**settings): configure the superoffice_fake fixtures "
+        "(first_id=, installation=, strict=, credentials=, max_body_size=, journal_limit=, ...) "
+        "and faults=[{...}, ...] injected before the test starts",
+    )
+
+
+@functools.cache
+def shared_contracts(path: Path | None) -> ContractSet:
+    """Contracts are frozen, so one process loads each contract folder once for all its fakes."""
+    return load_contracts(path)
+
+
+def _settings(request: pytest.FixtureRequest) -> Settings:
+    values: dict[str, Any] = {}
+    # Closest marker last so it wins: module, class, then function.
+    for marker in reversed(list(request.node.iter_markers("superoffice"))):
+        if marker.args:
+            raise pytest.UsageError("@pytest.mark.superoffice takes keyword arguments only, e.g. first_id=33")
+        unknown = sorted(set(marker.kwargs) - set(SETTING_NAMES) - {"faults"})
+        if unknown:
+            raise pytest.UsageError(
+                f"@pytest.mark.superoffice got unknown setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(SETTING_NAMES)}"
+            )
+        values.update({k: v for k, v in marker.kwargs.items() if k != "faults"})
+    values.setdefault("port", 0)
+    try:
+        return Settings(**values)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"@pytest.mark.superoffice: {exc}") from None
+
+
+def _faults(request: pytest.FixtureRequest) -> list[Any]:
+    """The closest marker's ``faults=[...]`` (fault dicts or `Fault` objects)."""
+    for marker in request.node.iter_markers("superoffice"):
+        if "faults" in marker.kwargs:
+            return list(marker.kwargs["faults"])
+    return []
+
+
+@pytest.fixture
+def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeServer]:
+    """A fresh fake served from a background thread: for sync and async tests alike."""
+    settings = _settings(request)
+    with ThreadedFakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
+        fake.inject_all(_faults(request))
+        yield fake
+
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - pytest-aiohttp brings pytest-asyncio
+    HAVE_ASYNCIO = False
+else:
+    HAVE_ASYNCIO = True
+
+
+if HAVE_ASYNCIO:
+
+    @pytest_asyncio.fixture
+    async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer]:
+        """A fresh fake started in the test's own event loop."""
+        settings = _settings(request)
+        async with FakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
+            fake.inject_all(_faults(request))
+            yield fake

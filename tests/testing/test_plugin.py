@@ -1,0 +1,167 @@
+"""The pytest plugin as a user meets it: test files run through pytester, no conftest needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+INI = """
+[pytest]
+asyncio_mode = auto
+asyncio_default_fixture_loop_scope = function
+"""
+
+# What every user file below starts with: a save helper for sync code.
+PRELUDE = """
+import base64, json
+import pytest, requests
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+)
+SAVE = "/api/v1/Agents/BLOB/SaveImageStream"
+BODY = json.dumps({"Type": "PersonImage", "Image": base64.b64encode(PNG).decode(), "Description": "me"})
+
+
+def save(url, **headers):
+    headers = {"Content-Type": "application/json", "Authorization": "Basic dGplMDpUamUw", **headers}
+    return requests.post(url + SAVE, data=BODY, headers=headers, timeout=10)
+"""
+
+
+@pytest.fixture
+def user_tests(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makeini(INI)
+    return pytester
+
+
+def test_sync_fixture_serves_from_a_thread_and_is_fresh_per_test(user_tests: pytest.Pytester) -> None:
+    user_tests.makepyfile(
+        PRELUDE
+        + """
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_save(superoffice_fake, attempt):
+    assert superoffice_fake.url.startswith("http://127.0.0.1:")
+    response = save(superoffice_fake.url)
+    assert response.status_code == 200
+    assert response.json() == 1  # ids start again in every test
+    assert len(superoffice_fake.calls) == 1  # so does the journal
+    superoffice_fake.assert_saved(type="PersonImage", description="me", image=PNG)
+"""
+    )
+    user_tests.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_both_fixtures_work_in_async_tests(user_tests: pytest.Pytester) -> None:
+    user_tests.makepyfile(
+        PRELUDE
+        + """
+import aiohttp
+
+AUTH = {"Authorization": "Basic dGplMDpUamUw", "Content-Type": "application/json"}
+
+async def test_async_fixture_runs_in_the_test_loop(superoffice_fake_async):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(superoffice_fake_async.url + SAVE, data=BODY, headers=AUTH) as resp:
+            assert await resp.json() == 1
+    assert superoffice_fake_async.calls.last.blob_id == 1
+
+async def test_threaded_fixture_from_an_async_test(superoffice_fake):
+    async with aiohttp.ClientSession() as http:
+        async with http.post(superoffice_fake.url + SAVE, data=BODY, headers=AUTH) as resp:
+            assert await resp.json() == 1
+    calls = await superoffice_fake.wait_for_calls(1, timeout=5)
+    assert calls.last.type == "PersonImage"
+"""
+    )
+    user_tests.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_the_marker_configures_the_fake(user_tests: pytest.Pytester) -> None:
+    user_tests.makepyfile(
+        PRELUDE
+        + """
+pytestmark = pytest.mark.superoffice(first_id=500)
+ONLINE = dict(
+    first_id=33,
+    installation="online",
+    strict=True,
+    credentials={"tickets": {"7T:dGplMA==": "tje0"}, "app_tokens": {"app-secret": "My app"}},
+)
+
+def test_module_marker_applies(superoffice_fake):
+    assert save(superoffice_fake.url).json() == 500
+
+@pytest.mark.superoffice(**ONLINE)
+def test_function_marker_wins(superoffice_fake):
+    ok = save(superoffice_fake.url, Authorization="SOTicket 7T:dGplMA==", **{"SO-AppToken": "app-secret"})
+    assert ok.status_code == 200 and ok.json() == 33
+    assert save(superoffice_fake.url).status_code == 401  # Basic is not for Online
+    assert superoffice_fake.settings.strict is True
+
+@pytest.mark.superoffice(first_id=7)
+async def test_async_fixture_reads_the_marker_too(superoffice_fake_async):
+    assert superoffice_fake_async.next_id == 7
+"""
+    )
+    user_tests.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_a_failing_assertion_shows_the_near_misses_in_the_report(user_tests: pytest.Pytester) -> None:
+    user_tests.makepyfile(
+        PRELUDE
+        + """
+def test_wrong_description(superoffice_fake):
+    save(superoffice_fake.url)
+    superoffice_fake.assert_saved(description="you")
+"""
+    )
+    result = user_tests.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Expected an accepted save with:*",
+            "*Description = 'you'*",
+            "*#1 POST /api/v1/Agents/BLOB/SaveImageStream -> 200 blob id 1*",
+            "*Description: expected 'you', got 'me'*",
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("marker", "message"),
+    [
+        ("superoffice(frist_id=3)", "*unknown setting(s) frist_id; known: host, port, first_id*"),
+        ("superoffice(33)", "*keyword arguments only*"),
+        ("superoffice(first_id=0)", "*@pytest.mark.superoffice: first_id must be between 1 and 2147483647*"),
+    ],
+)
+def test_a_bad_marker_is_a_clear_error(user_tests: pytest.Pytester, marker: str, message: str) -> None:
+    user_tests.makepyfile(
+        f"""
+from pathlib import Path
+
+import pytest
+
+@pytest.mark.{marker}
+def test_it(superoffice_fake):
+    pass
+"""
+    )
+    result = user_tests.runpytest("-p", "no:cacheprovider")
+    assert result.ret != 0
+    result.stdout.fnmatch_lines([message])
+
+
+def test_the_marker_is_registered_for_strict_markers(user_tests: pytest.Pytester) -> None:
+    result = user_tests.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.superoffice(**settings)*"])
+
+
+def test_the_readme_shows_the_example_tests_verbatim() -> None:
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    section = readme.split("<!-- section:journal -->")[1].split("<!-- /section:journal -->")[0]
+    for name in ("test_howto_sync.py", "test_howto_async.py"):
+        assert (root / "tests" / "examples" / name).read_text(encoding="utf-8") in section, name
