@@ -28,64 +28,10 @@ from .contract import (
     Property,
 )
 from .errors import ContractError
+from .tables import Problems, TableReader
 
 
-class _Reader:
-    """Typed access to one TOML table that reports problems as ``file: key: message``."""
-
-    def __init__(self, source: Path, table: Mapping[str, Any], prefix: str) -> None:
-        self.source = source
-        self.table = table
-        self.prefix = prefix
-        self.seen: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}.{name}" if self.prefix else name
-
-    def fail(self, name: str, message: str) -> ContractError:
-        return ContractError(self.source, self.key(name), message)
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
-        self.seen.add(name)
-        if name not in self.table:
-            if default is ...:
-                raise self.fail(name, "is required")
-            return default
-        value = self.table[name]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        # TOML booleans are ints in Python; keep them apart.
-        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
-        if not ok:
-            wanted = " or ".join(k.__name__ for k in kinds)
-            raise self.fail(name, f"must be {wanted} (got {type(value).__name__} {value!r})")
-        return value
-
-    def sub(self, name: str, default: Any = ...) -> _Reader:
-        table = self.get(name, dict, default)
-        return _Reader(self.source, table if table is not ... else {}, self.key(name))
-
-    def finish(self) -> None:
-        extras = sorted(set(self.table) - self.seen)
-        if extras:
-            raise ContractError.many([self.fail(extra, "is not a known key") for extra in extras])
-
-
-class _Collector:
-    """Collects every problem in a file, so one `mockserver check` run names them all."""
-
-    def __init__(self) -> None:
-        self.errors: list[ContractError] = []
-
-    def attempt(self, fn: Callable[..., Any], *args: Any, default: Any = None) -> Any:
-        """Run one independent check, ``fn(*args)``; on a problem, note it and carry on with `default`."""
-        try:
-            return fn(*args)
-        except ContractError as exc:
-            self.errors.extend(exc.problems)
-            return default
-
-
-def _media_types(reader: _Reader, name: str) -> tuple[str, ...]:
+def _media_types(reader: TableReader, name: str) -> tuple[str, ...]:
     values = reader.get(name, list)
     if not values:
         raise reader.fail(name, "must list at least one media type")
@@ -102,13 +48,13 @@ def _media_types(reader: _Reader, name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _params(reader: _Reader, name: str, found: _Collector) -> tuple[Param, ...]:
+def _params(reader: TableReader, name: str, found: Problems) -> tuple[Param, ...]:
     items = reader.get(name, list, [])
 
     def one(i: int, item: Any) -> Param:
         if not isinstance(item, dict):
             raise reader.fail(f"{name}[{i}]", "must be a table")
-        r = _Reader(reader.source, item, reader.key(f"{name}[{i}]"))
+        r = TableReader(reader.source, item, reader.key(f"{name}[{i}]"))
         param = Param(
             name=r.get("name", str),
             type=r.get("type", str, "string"),
@@ -120,7 +66,7 @@ def _params(reader: _Reader, name: str, found: _Collector) -> tuple[Param, ...]:
     return tuple(p for i, item in enumerate(items) if (p := found.attempt(one, i, item)) is not None)
 
 
-def _enums(reader: _Reader, found: _Collector) -> dict[str, EnumType]:
+def _enums(reader: TableReader, found: Problems) -> dict[str, EnumType]:
     enums_reader = reader.sub("enums", {})
     out: dict[str, EnumType] = {}
     for enum_name in list(enums_reader.table):
@@ -130,7 +76,7 @@ def _enums(reader: _Reader, found: _Collector) -> dict[str, EnumType]:
     return out
 
 
-def _enum(enums_reader: _Reader, enum_name: str) -> EnumType:
+def _enum(enums_reader: TableReader, enum_name: str) -> EnumType:
     members_reader = enums_reader.sub(enum_name)
     members: dict[str, int] = {}
     for member in list(members_reader.table):
@@ -147,7 +93,7 @@ def _enum(enums_reader: _Reader, enum_name: str) -> EnumType:
     return EnumType.build(enum_name, members)
 
 
-def _properties(reader: _Reader, enums: Mapping[str, EnumType], found: _Collector) -> tuple[Property, ...]:
+def _properties(reader: TableReader, enums: Mapping[str, EnumType], found: Problems) -> tuple[Property, ...]:
     body = reader.sub("body", {})
     tables = reader.table.get("enums")
     declared = set(tables) if isinstance(tables, dict) else set()
@@ -161,7 +107,7 @@ def _properties(reader: _Reader, enums: Mapping[str, EnumType], found: _Collecto
 
 
 def _property(
-    body: _Reader, prop_name: str, enums: Mapping[str, EnumType], lowered: set[str], declared: set[str]
+    body: TableReader, prop_name: str, enums: Mapping[str, EnumType], lowered: set[str], declared: set[str]
 ) -> Property | None:
     r = body.sub(prop_name)
     ptype = r.get("type", str)
@@ -196,13 +142,13 @@ def _property(
     return prop
 
 
-def _examples(reader: _Reader, found: _Collector) -> tuple[Example, ...]:
+def _examples(reader: TableReader, found: Problems) -> tuple[Example, ...]:
     items = reader.get("examples", list, [])
 
     def one(i: int, item: Any) -> Example:
         if not isinstance(item, dict):
             raise reader.fail(f"examples[{i}]", "must be a table")
-        r = _Reader(reader.source, item, f"examples[{i}]")
+        r = TableReader(reader.source, item, f"examples[{i}]")
         status = r.get("status", int)
         if not 100 <= status <= 599:
             raise r.fail("status", f"must be an HTTP status (got {status})")
@@ -215,16 +161,16 @@ def _examples(reader: _Reader, found: _Collector) -> tuple[Example, ...]:
 
 def parse_contract(source: Path, data: Mapping[str, Any]) -> Contract:
     """Check one parsed contract document and build its `Contract`; report every problem at once."""
-    found = _Collector()
-    top = _Reader(source, data, "")
-    empty = _Reader(source, {}, "")
+    found = Problems()
+    top = TableReader(source, data, "")
+    empty = TableReader(source, {}, "")
     op = found.attempt(top.sub, "operation", default=empty)
     req = found.attempt(top.sub, "request", default=empty)
     resp = found.attempt(top.sub, "response", default=empty)
     enums = found.attempt(_enums, top, found, default={})
 
     def checked(
-        reader: _Reader, name: str, kind: type, allowed: Callable[[Any], str | None], default: Any = ...
+        reader: TableReader, name: str, kind: type, allowed: Callable[[Any], str | None], default: Any = ...
     ) -> Any:
         def run() -> Any:
             value = reader.get(name, kind, default)
