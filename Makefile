@@ -27,6 +27,7 @@ lint: install
 	$(VENV)/bin/ruff check mockserver tests benchmarks
 	$(VENV)/bin/ruff format --check mockserver tests benchmarks
 	$(VENV)/bin/mypy
+	$(PY) -m pytest -q tests/architecture
 
 format: install
 	$(VENV)/bin/ruff format mockserver tests benchmarks
