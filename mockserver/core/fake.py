@@ -77,6 +77,7 @@ class Fake(Assertions, FaultInjection):
         self.faults = FaultSet()
         self.credentials = auth.load_store(self.settings.credentials)
         self.header_cache = HeaderCache()
+        self.started = time.time()
         self.tenants: Tenants[Fake] | None = None
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)

@@ -6,12 +6,13 @@ import logging
 
 from aiohttp import web
 
+from ..core.codecs import encode_json
 from ..core.exchange import Outcome, RawRequest
 from ..core.fake import Fake
 from .body import answer_and_hang_up, continue_within_limit, read_body
 from .debug import add_debug_routes
 from .faults import act_out
-from .responses import FAKE_KEY, to_response
+from .responses import FAKE_KEY, record_json, to_response
 
 log = logging.getLogger("mockserver")
 
@@ -30,7 +31,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
     )
     outcome = fake.process(raw)
     if fake.settings.log_calls:
-        log_call(outcome)
+        log_call(outcome, fake.settings.log_format)
     if outcome.fault is not None:  # injected: delay, drop or truncate happen on the socket
         return await act_out(outcome.fault, request, outcome)
     response = to_response(outcome)
@@ -39,12 +40,19 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
     return response
 
 
-def log_call(outcome: Outcome) -> None:
+def log_call(outcome: Outcome, fmt: str = "text") -> None:
+    """One line per call: readable text, or (``log_format="json"``) the record as /_calls shows it."""
     r = outcome.record
+    if fmt == "json":
+        log.info("%s", encode_json(record_json(r)).decode("utf-8", "backslashreplace"))
+        return
     if r.accepted:
         detail = f"id {r.blob_id}" if r.blob_id is not None else "ok"
     else:
         detail = r.violations[0].message if r.violations else "rejected"
+    if r.warnings:
+        more = f" (+{len(r.warnings) - 1} more)" if len(r.warnings) > 1 else ""
+        detail += f"; warning: {r.warnings[0].message}{more}"
     log.info("#%d %s %s -> %d %s", r.seq, r.method, r.path, r.status, detail)
 
 

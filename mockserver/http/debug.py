@@ -7,20 +7,24 @@ admin token set, every /_ route wants ``Authorization: Bearer TOKEN`` or ``?toke
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
 from ..core import media
+from ..core.about import VERSION
 from ..core.errors import ApiError, Violation, preview
+from ..core.fake import Fake
 from ..core.images import content_type
 from ..core.journal import CallList
+from ..core.records import CallRecord
 from .faults import FAULT_ROUTES
-from .page import render_calls
-from .responses import error_response, fake_of, json_response
+from .page import View, render_calls
+from .responses import error_response, fake_of, json_response, record_json, root_of, tenant_name
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FILTERS = ("since", "limit", "outcome")
+FILTERS = ("since", "limit", "outcome", "tenant")
 OUTCOMES = ("accepted", "rejected")
 PAGE_LIMIT = 200  # the HTML page shows at most this many calls unless ?limit= says otherwise
 # A stored image is whatever a client sent; served on our origin it must not run scripts (SVG).
@@ -42,7 +46,7 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
     allow = ", ".join(sorted(methods))
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        token = fake_of(request).settings.admin_token
+        token = root_of(request).settings.admin_token
         if token and not _authorised(request, token):
             header = request.headers.get("Authorization")
             got = "no Authorization header and no ?token=" if header is None else f"Authorization {preview(header, 12)}"
@@ -64,7 +68,10 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
                     message=f"The method {request.method} is not allowed for {request.path}; use {allow}.",
                 )
             )
-        return await handler(request)
+        try:
+            return await handler(request)
+        except ApiError as err:  # an unknown tenant prefix, a bad filter: answered, never a 500
+            return error_response(err)
 
     return handle
 
@@ -76,13 +83,25 @@ def _int_param(name: str, raw: str, minimum: int) -> int:
 
 
 def _filtered(request: web.Request, default_limit: int | None) -> CallList:
-    """Apply ?since=, ?outcome= and ?limit= (unknown parameters are a 400, not silently ignored)."""
+    """Apply ?since=, ?outcome=, ?tenant= and ?limit= (unknown parameters are a 400, not silently ignored).
+
+    At the root of a fake with isolated tenants the list holds every tenant's calls, oldest first;
+    ?since= then counts within each tenant (every tenant numbers its own calls).
+    """
     for name in request.query:
         if name not in FILTERS and name != "token":
             raise ApiError(400, [Violation(f"query.{name}", f"one of {', '.join(FILTERS)}", preview(name, 30))])
-    journal = fake_of(request).state.journal
+    fake = fake_of(request)
     query = request.query
-    calls = journal.since(_int_param("since", query["since"], 0)) if "since" in query else journal.snapshot()
+    since = _int_param("since", query["since"], 0) if "since" in query else None
+    journals = [fake.state.journal]
+    if fake.tenants is not None and "tenant" not in request.match_info:
+        journals += [tenant.state.journal for _name, tenant in fake.tenants.items()]
+    records = [r for journal in journals for r in (journal.since(since) if since is not None else journal.snapshot())]
+    calls = CallList(sorted(records, key=lambda r: r.time) if len(journals) > 1 else records)
+    if "tenant" in query:
+        wanted = query["tenant"].strip("/").lower()
+        calls = calls.filter(lambda r: tenant_name(r).lower() == wanted)
     if "outcome" in query:
         outcome = query["outcome"]
         if outcome not in OUTCOMES:
@@ -101,6 +120,24 @@ def _wants_html(request: web.Request) -> bool:
     return media.negotiate(items, ("application/json", "text/html")) == "text/html"
 
 
+def _view(request: web.Request) -> View:
+    """At the root of isolated tenants each record's links go to its own tenant's routes."""
+    fake = fake_of(request)
+    if fake.tenants is None or "tenant" in request.match_info:
+        here = request.match_info.get("tenant")
+        base = f"/{here}" if here else ""
+        return View(lambda r: base, lambda r: r.blob_id is not None and r.blob_id in fake.images)
+
+    def owner(r: CallRecord) -> Fake:
+        name = tenant_name(r)
+        return (fake.tenants.find(name) if fake.tenants is not None and name else None) or fake
+
+    return View(
+        lambda r: f"/{tenant_name(r)}" if owner(r) is not fake else "",
+        lambda r: r.blob_id is not None and r.blob_id in owner(r).images,
+    )
+
+
 async def list_calls(request: web.Request) -> web.Response:
     fake = fake_of(request)
     html = _wants_html(request)
@@ -111,7 +148,7 @@ async def list_calls(request: web.Request) -> web.Response:
     if html:
         # Images load without our Authorization header, so their URLs carry the token.
         token = fake.settings.admin_token
-        page = render_calls(list(calls), fake.state.journal.dropped, fake.images, token, dict(request.query))
+        page = render_calls(list(calls), fake.state.journal.dropped, _view(request), token, dict(request.query))
         return web.Response(
             text=page,
             content_type="text/html",
@@ -122,7 +159,7 @@ async def list_calls(request: web.Request) -> web.Response:
                 "Cache-Control": "no-store",
             },
         )
-    return json_response({"calls": [r.to_json() for r in calls], "dropped": fake.state.journal.dropped})
+    return json_response({"calls": [record_json(r) for r in calls], "dropped": fake.state.journal.dropped})
 
 
 async def clear_calls(request: web.Request) -> web.Response:
@@ -149,7 +186,7 @@ async def one_call(request: web.Request) -> web.Response:
                 message=f"No call #{seq} in the journal.",
             )
         )
-    return json_response(record.to_json())
+    return json_response(record_json(record))
 
 
 async def image(request: web.Request) -> web.Response:
@@ -186,8 +223,23 @@ async def reset(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    """What is running: version, uptime, the settings in force (no secrets), tenants and counts."""
     fake = fake_of(request)
-    return json_response({"status": "ok", "next_id": fake.next_id, "calls": len(fake.state.journal)})
+    tenants = list(fake.tenants.items()) if fake.tenants is not None and "tenant" not in request.match_info else []
+    everyone = [fake, *(t for _name, t in tenants)]
+    return json_response(
+        {
+            "status": "ok",
+            "version": VERSION,
+            "uptime_s": round(time.time() - fake.started, 3),
+            "next_id": fake.next_id,
+            "calls": sum(len(f.state.journal) for f in everyone),
+            "images": sum(len(f.images) for f in everyone),
+            "faults": sum(len(f.faults) for f in everyone),
+            "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
+            "settings": fake.settings.public(),
+        }
+    )
 
 
 async def coverage(request: web.Request) -> web.Response:
@@ -219,5 +271,8 @@ async def unknown(request: web.Request) -> web.Response:
 def add_debug_routes(app: web.Application) -> None:
     """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path."""
     for path, methods in ROUTES.items():
-        app.router.add_route("*", path, _guarded(methods))
+        guarded = _guarded(methods)
+        app.router.add_route("*", path, guarded)
+        app.router.add_route("*", "/{tenant}" + path, guarded)  # one tenant's view (--tenants isolated)
     app.router.add_route("*", "/_{tail:.*}", _guarded({}, fallback=unknown))
+    app.router.add_route("*", "/{tenant}/_{tail:.*}", _guarded({}, fallback=unknown))
