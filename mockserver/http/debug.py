@@ -15,6 +15,7 @@ from ..core import media
 from ..core.errors import ApiError, Violation, preview
 from ..core.images import content_type
 from ..core.journal import CallList
+from ..core.storage.errors import StateFileDamaged, evicted_error
 from .faults import FAULT_ROUTES
 from .page import render_calls
 from .responses import error_response, fake_of, json_response
@@ -25,6 +26,9 @@ OUTCOMES = ("accepted", "rejected")
 PAGE_LIMIT = 200  # the HTML page shows at most this many calls unless ?limit= says otherwise
 # A stored image is whatever a client sent; served on our origin it must not run scripts (SVG).
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# Images go out in slices of the stored bytes, each written once the client took the last:
+# a slow reader holds one slice of buffer, not a copy of the image.
+IMAGE_CHUNK = 256 * 1024
 
 
 def _authorised(request: web.Request, token: str) -> bool:
@@ -64,7 +68,10 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
                     message=f"The method {request.method} is not allowed for {request.path}; use {allow}.",
                 )
             )
-        return await handler(request)
+        try:
+            return await handler(request)
+        except StateFileDamaged as err:  # not a bug of the fake: the file under it is broken
+            return error_response(err)
 
     return handle
 
@@ -152,7 +159,7 @@ async def one_call(request: web.Request) -> web.Response:
     return json_response(record.to_json())
 
 
-async def image(request: web.Request) -> web.Response:
+async def image(request: web.Request) -> web.StreamResponse:
     fake = fake_of(request)
     raw = request.match_info["blob_id"]
     if not raw.isdigit():
@@ -168,15 +175,25 @@ async def image(request: web.Request) -> web.Response:
                 message=f"No image with blob id {raw}.",
             )
         )
-    return web.Response(
-        body=entry.data,
-        content_type=content_type(entry.info.format),
-        headers={
-            "Content-Security-Policy": IMAGE_CSP,
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+    if entry.data is None:
+        return error_response(evicted_error(entry.blob_id, fake.images.budget, "path.blob_id"))
+    return await _send_bytes(request, entry.data, content_type(entry.info.format))
+
+
+async def _send_bytes(request: web.Request, data: bytes, ctype: str) -> web.StreamResponse:
+    """Stream `data` in slices of the one stored object (no per-request copy of the image)."""
+    resp = web.StreamResponse(
+        headers={"Content-Security-Policy": IMAGE_CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     )
+    resp.content_type = ctype
+    resp.content_length = len(data)
+    await resp.prepare(request)
+    if request.method != "HEAD":
+        view = memoryview(data)
+        for start in range(0, len(data), IMAGE_CHUNK):
+            await resp.write(view[start : start + IMAGE_CHUNK])
+    await resp.write_eof()
+    return resp
 
 
 async def reset(request: web.Request) -> web.Response:

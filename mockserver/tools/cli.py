@@ -34,6 +34,13 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _budget(text: str) -> int:
+    try:
+        return parse_size("--image-budget", text)
+    except MockServerError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _serve_parser(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the fake (env: MOCKSERVER_<OPTION>)")
     p.add_argument("--host", help="address to bind (default 127.0.0.1; env MOCKSERVER_HOST)")
@@ -54,6 +61,13 @@ def _serve_parser(sub: Any) -> None:
     p.add_argument("--admin-token", dest="admin_token", help="require this bearer token on /_ routes")
     p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
     p.add_argument("--state", type=Path, help="SQLite file that keeps ids, images and journal across restarts")
+    p.add_argument(
+        "--image-budget",
+        type=_budget,
+        dest="image_budget",
+        help="bytes of images kept, e.g. 64M or 2G; past it the oldest keep only their metadata "
+        "(default 512M, 0 = unlimited; env MOCKSERVER_IMAGE_BUDGET)",
+    )
     p.add_argument("--quiet", action="store_true", help="do not log one line per call (env MOCKSERVER_LOG_CALLS=0)")
 
 
@@ -72,6 +86,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "admin_token",
         "contracts",
         "state",
+        "image_budget",
     ):
         value = getattr(args, name, None)
         if value is not None:
