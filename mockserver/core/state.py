@@ -21,6 +21,10 @@ class Storage(Protocol):
         """Return the image store, journal and attachments, restoring `ids` from what is kept."""
         ...
 
+    def before_reset(self) -> None:
+        """Empty what is kept, in one step if the storage can (the pieces then clear what they hold)."""
+        ...
+
     def after_reset(self, next_id: int) -> None:
         """Make a reset durable."""
         ...
@@ -54,6 +58,7 @@ class State:
 
     def reset(self) -> None:
         self.ids.reset()
+        self.storage.before_reset()
         self.images.clear()
         self.journal.clear(reset_seq=True)
         self.attachments.clear()

@@ -145,6 +145,9 @@ class MemoryStorage:
     def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
         return ImageStore(), CallLog(journal_limit), {}
 
+    def before_reset(self) -> None:
+        """Nothing to empty: the state clears the in-memory pieces itself."""
+
     def after_reset(self, next_id: int) -> None:
         """Nothing to write: the in-memory pieces were cleared by the state itself."""
 

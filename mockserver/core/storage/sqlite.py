@@ -132,10 +132,13 @@ class SqliteStorage:
         journal.restore(records, meta.get("next_seq", 1), meta.get("dropped", 0))
         return SqliteImageStore(store), journal, _Attachments(store)
 
+    def before_reset(self) -> None:
+        if self.store is not None:
+            self.store.wipe()
+
     def after_reset(self, next_id: int) -> None:
         if self.store is not None:
             self.store.commit(next_id=next_id, next_seq=1, dropped=0)
-            self.store.reclaim()  # every free page back to the file system, the WAL cut to nothing
 
     def close(self) -> None:
         if self.store is not None:
