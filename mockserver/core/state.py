@@ -57,8 +57,8 @@ class State:
         self.attachments.setdefault(kind, {})[key] = blob_id
 
     def reset(self) -> None:
+        self.storage.before_reset()  # first: a state file that cannot be emptied leaves everything as it was
         self.ids.reset()
-        self.storage.before_reset()
         self.images.clear()
         self.journal.clear(reset_seq=True)
         self.attachments.clear()

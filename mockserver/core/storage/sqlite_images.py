@@ -69,8 +69,10 @@ class SqliteImageStore(ImageStore):
         with self._store.lock:
             self.budget = budget
             newest = self._store.rows("SELECT sha256 FROM images ORDER BY blob_id DESC LIMIT 1")
-            self._evict_file(newest[0][0] if newest else None)
+            evicted = self._evict_file(newest[0][0] if newest else None)
             self._store.commit()
+            if evicted:
+                self._store.reclaim()  # a smaller budget than the file was filled under: shrink it now
 
     def put(
         self, blob_id: int, data: bytes, type: str | None, description: str | None, info: ImageInfo | None = None
@@ -88,22 +90,24 @@ class SqliteImageStore(ImageStore):
             self._evict_file(info.sha256)
         return StoredImage(blob_id, data, info, type, description)
 
-    def _evict_file(self, keep: str | None) -> None:
-        """Delete the oldest blobs' bytes until the rest fit the budget; `keep` (the newest) stays."""
-        if not self.budget:
-            return
-        while self._held > self.budget:
+    def _evict_file(self, keep: str | None) -> int:
+        """Delete the oldest blobs' bytes until the rest fit the budget; `keep` (the newest) stays.
+
+        Returns how many blobs went.
+        """
+        evicted = 0
+        while self.budget and self._held > self.budget:
             found = self._store.rows(
                 "SELECT i.blob_id, i.sha256, length(b.data) FROM images i JOIN blobs b ON b.sha256 = i.sha256"
                 " WHERE i.blob_id > ? ORDER BY i.blob_id LIMIT 1",
                 (self._cursor,),
             )
             if not found:
-                return
+                break
             blob_id, sha256, size = found[0]
             newer = self._store.rows("SELECT 1 FROM images WHERE sha256 = ? AND blob_id > ? LIMIT 1", (sha256, blob_id))
             if not newer and sha256 == keep:
-                return  # reached the image just saved: it stays, and the walk resumes before it
+                break  # reached the image just saved: it stays, and the walk resumes before it
             self._cursor = blob_id
             if newer:
                 continue  # saved again later: the blob goes when that newest save's turn comes
@@ -111,6 +115,8 @@ class SqliteImageStore(ImageStore):
             self._held -= size
             self._recent.discard(sha256)
             self._store.freed()
+            evicted += 1
+        return evicted
 
     def entry(self, blob_id: int) -> StoredImage | None:
         with self._store.lock:
