@@ -16,6 +16,7 @@ from typing import Any
 from .contract import INT32_MAX
 from .errors import ConfigError
 from .journal import DEFAULT_JOURNAL_LIMIT
+from .storage.errors import DEFAULT_IMAGE_BUDGET
 
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 INSTALLATIONS = ("onsite", "online")
@@ -52,6 +53,14 @@ class Settings:
     )
     journal_limit: int = field(
         default=DEFAULT_JOURNAL_LIMIT, metadata=_meta("call records kept, oldest dropped first; 0 keeps all", "int")
+    )
+    image_budget: int = field(
+        default=DEFAULT_IMAGE_BUDGET,
+        metadata=_meta(
+            "bytes of image data kept, e.g. 64M or 2G; past it the oldest images keep only their metadata "
+            "(410 Gone when fetched); 0 keeps all",
+            "size",
+        ),
     )
     admin_token: str | None = field(default=None, metadata=_meta("bearer token the /_ routes require"))
     contracts: Path | None = field(
@@ -91,6 +100,8 @@ class Settings:
                 raise ConfigError(f"{name} must be {' or '.join(allowed)} (got {value!r})")
         if self.journal_limit < 0:
             raise ConfigError(f"journal_limit must be 0 (unbounded) or more (got {self.journal_limit})")
+        if self.image_budget < 0:
+            raise ConfigError(f"image_budget must be 0 (unlimited) or more bytes (got {self.image_budget})")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535 (got {self.port})")
         if self.max_tenants < 1:

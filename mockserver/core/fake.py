@@ -73,7 +73,7 @@ class Fake(Assertions, FaultInjection):
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
         if storage is None and self.settings.state is not None:
             storage = SqliteStorage(self.settings.state)
-        self.state = State(self.settings.first_id, self.settings.journal_limit, storage)
+        self.state = State(self.settings.first_id, self.settings.journal_limit, storage, self.settings.image_budget)
         self.faults = FaultSet()
         self.credentials = auth.load_store(self.settings.credentials)
         self.header_cache = HeaderCache()

@@ -19,6 +19,7 @@ from ..core.fake import Fake
 from ..core.images import content_type
 from ..core.journal import CallList
 from ..core.records import CallRecord
+from ..core.storage.errors import evicted_error
 from .faults import FAULT_ROUTES
 from .page import View, render_calls
 from .responses import error_response, fake_of, json_response, record_json, root_of, tenant_name
@@ -29,6 +30,9 @@ OUTCOMES = ("accepted", "rejected")
 PAGE_LIMIT = 200  # the HTML page shows at most this many calls unless ?limit= says otherwise
 # A stored image is whatever a client sent; served on our origin it must not run scripts (SVG).
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# Images go out in slices of the stored bytes, each written once the client took the last:
+# a slow reader holds one slice of buffer, not a copy of the image.
+IMAGE_CHUNK = 256 * 1024
 
 
 def _authorised(request: web.Request, token: str) -> bool:
@@ -70,7 +74,7 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
             )
         try:
             return await handler(request)
-        except ApiError as err:  # an unknown tenant prefix, a bad filter: answered, never a 500
+        except ApiError as err:  # an unknown tenant prefix, a bad filter, a damaged state file: never a 500
             return error_response(err)
 
     return handle
@@ -189,7 +193,7 @@ async def one_call(request: web.Request) -> web.Response:
     return json_response(record_json(record))
 
 
-async def image(request: web.Request) -> web.Response:
+async def image(request: web.Request) -> web.StreamResponse:
     fake = fake_of(request)
     raw = request.match_info["blob_id"]
     if not raw.isdigit():
@@ -205,15 +209,25 @@ async def image(request: web.Request) -> web.Response:
                 message=f"No image with blob id {raw}.",
             )
         )
-    return web.Response(
-        body=entry.data,
-        content_type=content_type(entry.info.format),
-        headers={
-            "Content-Security-Policy": IMAGE_CSP,
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+    if entry.data is None:
+        return error_response(evicted_error(entry.blob_id, fake.images.budget, "path.blob_id"))
+    return await _send_bytes(request, entry.data, content_type(entry.info.format))
+
+
+async def _send_bytes(request: web.Request, data: bytes, ctype: str) -> web.StreamResponse:
+    """Stream `data` in slices of the one stored object (no per-request copy of the image)."""
+    resp = web.StreamResponse(
+        headers={"Content-Security-Policy": IMAGE_CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     )
+    resp.content_type = ctype
+    resp.content_length = len(data)
+    await resp.prepare(request)
+    if request.method != "HEAD":
+        view = memoryview(data)
+        for start in range(0, len(data), IMAGE_CHUNK):
+            await resp.write(view[start : start + IMAGE_CHUNK])
+    await resp.write_eof()
+    return resp
 
 
 async def reset(request: web.Request) -> web.Response:

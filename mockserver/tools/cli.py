@@ -108,7 +108,10 @@ def is_loopback(host: str) -> bool:
 def banner(server: FakeServer, sources: Mapping[str, str]) -> str:
     """The start banner: the URL, the calls served, and every setting in force with where it came from."""
     names = ", ".join(f"{c.method} {c.path}" for c in server.contracts)
-    lines = [f"mockserver {VERSION} listening on {server.url} ({server.settings.installation}; {names})"]
+    lines = [
+        f"mockserver listening on {server.url} ({server.settings.installation}; {names})",
+        f"  version {VERSION}; settings in force (and where each came from):",
+    ]
     for name, value in server.settings.public().items():
         lines.append(f"  {name} = {value}  ({sources.get(name, 'default')})")
     return "\n".join(lines)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from mockserver import Settings
 from mockserver.core.errors import ConfigError
 from mockserver.tools.cli import build_parser, main, settings_from_args
 
@@ -184,6 +185,9 @@ class Served:
         match = re.match(r"mockserver listening on (http://\S+) ", first)
         assert match, f"unexpected first line {first!r}; stderr: {self.proc.stderr.read() if self.proc.stderr else ''}"
         self.url = match.group(1)
+        # Then the version and every setting in force, one line each, with where it came from.
+        # Printed with the first line in one write, so they are already in the pipe's read buffer.
+        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 1)]
 
     def line(self, timeout: float = 30) -> str:
         # A bound on the wait so a hung child fails the test instead of hanging the suite.
@@ -233,6 +237,10 @@ def test_serve_prints_real_url_logs_each_call_and_stops_cleanly(serve: type[Serv
     server = serve(["--port", "0", "--first-id", "7", "--contracts", str(SAVE_CONTRACT)], clean_env())
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url)
     assert not server.url.endswith(":0")
+    assert server.banner[0].startswith("  version ")
+    assert "  first_id = 7  (flag --first-id)\n" in server.banner
+    assert "  strict = False  (default)\n" in server.banner
+    assert "  log_calls = True  (mockserver serve)\n" in server.banner
     assert server.post(save_body()) == (200, b"7")
     assert server.line() == f"#1 POST {SAVE_PATH} -> 200 id 7\n"
     assert server.post(json.dumps({"Type": 1}).encode())[0] == 400
