@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,8 @@ from .errors import ConfigError
 from .journal import DEFAULT_JOURNAL_LIMIT
 
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
+# What all request bodies being read at once may hold; one body of max_body_size always fits.
+DEFAULT_MAX_BODY_MEMORY = 512 * 1024 * 1024
 INSTALLATIONS = ("onsite", "online")
 
 
@@ -32,6 +34,8 @@ class Settings:
     contracts: Path | None = None
     state: Path | None = None
     log_calls: bool = False
+    max_body_memory: int = DEFAULT_MAX_BODY_MEMORY
+    allowed_hosts: tuple[str, ...] = ()  # Host names the /_ routes answer besides loopback ones
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -45,6 +49,10 @@ class Settings:
             raise ConfigError(f"journal_limit must be 0 (unbounded) or more (got {self.journal_limit})")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535 (got {self.port})")
+        if self.max_body_memory < 1:
+            raise ConfigError(f"max_body_memory must be at least 1 byte (got {self.max_body_memory})")
+        if isinstance(self.allowed_hosts, str) or not isinstance(self.allowed_hosts, tuple):
+            object.__setattr__(self, "allowed_hosts", split_hosts(self.allowed_hosts))
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -76,6 +84,12 @@ def parse_size(name: str, text: str) -> int:
     return value
 
 
+def split_hosts(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``"a.test, b.test:8080"`` or a list of names → a tuple of names, blanks dropped."""
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(h.strip() for h in items if h.strip())
+
+
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read MOCKSERVER_<FIELD> variables into settings values."""
     env = os.environ if environ is None else environ
@@ -92,10 +106,12 @@ def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
                 out[f.name] = int(text)
             except ValueError:
                 raise ConfigError(f"{key} must be a whole number (got {text!r})") from None
-        elif f.name == "max_body_size":
+        elif f.name in {"max_body_size", "max_body_memory"}:
             out[f.name] = parse_size(key, text)
         elif f.name in {"strict", "log_calls"}:
             out[f.name] = _parse_bool(key, text)
+        elif f.name == "allowed_hosts":
+            out[f.name] = split_hosts(text)
         elif f.name in {"contracts", "state", "credentials"}:
             out[f.name] = Path(text) if text else None
         else:

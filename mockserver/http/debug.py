@@ -1,12 +1,14 @@
 """Routes under /_ for people and tests: the journal, stored images, reset, health.
 
 These requests are not journaled, so that looking at the journal never changes it. With an
-admin token set, every /_ route wants ``Authorization: Bearer TOKEN`` or ``?token=TOKEN``.
+admin token set, every /_ route wants ``Authorization: Bearer TOKEN`` or ``?token=TOKEN``;
+`guard` refuses what a web page may have sent on someone's behalf (see there).
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
@@ -16,9 +18,11 @@ from ..core.errors import ApiError, Violation, preview
 from ..core.images import content_type
 from ..core.journal import CallList
 from .faults import FAULT_ROUTES
+from .guard import debug_routes_status, refusal
 from .page import render_calls
-from .responses import error_response, fake_of, json_response
+from .responses import error_response, fake_of, json_response, whole_number
 
+log = logging.getLogger("mockserver")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 FILTERS = ("since", "limit", "outcome")
 OUTCOMES = ("accepted", "rejected")
@@ -42,7 +46,8 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
     allow = ", ".join(sorted(methods))
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        token = fake_of(request).settings.admin_token
+        settings = fake_of(request).settings
+        token = settings.admin_token
         if token and not _authorised(request, token):
             header = request.headers.get("Authorization")
             got = "no Authorization header and no ?token=" if header is None else f"Authorization {preview(header, 12)}"
@@ -54,6 +59,10 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
                     message="The /_ routes of this fake need its admin token (--admin-token).",
                 )
             )
+        refused = refusal(request, settings)
+        if refused is not None:
+            log.warning("refused %s %s: %s", request.method, request.path, refused.violations[0].message)
+            return error_response(refused)
         handler = methods.get("GET" if request.method == "HEAD" else request.method, fallback)
         if handler is None:
             return error_response(
@@ -70,8 +79,9 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
 
 
 def _int_param(name: str, raw: str, minimum: int) -> int:
-    if raw.strip().isdigit() and int(raw) >= minimum:
-        return int(raw)
+    number = whole_number(raw)
+    if number is not None and number >= minimum:
+        return number
     raise ApiError(400, [Violation(f"query.{name}", f"a whole number of at least {minimum}", preview(raw, 20))])
 
 
@@ -155,11 +165,12 @@ async def one_call(request: web.Request) -> web.Response:
 async def image(request: web.Request) -> web.Response:
     fake = fake_of(request)
     raw = request.match_info["blob_id"]
-    if not raw.isdigit():
+    blob_id = whole_number(raw)
+    if blob_id is None:
         return error_response(
             ApiError(400, [Violation("path.blob_id", "a blob id (a whole number)", preview(raw, 20))])
         )
-    entry = fake.images.entry(int(raw))
+    entry = fake.images.entry(blob_id)
     if entry is None:
         return error_response(
             ApiError(
@@ -187,7 +198,14 @@ async def reset(request: web.Request) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     fake = fake_of(request)
-    return json_response({"status": "ok", "next_id": fake.next_id, "calls": len(fake.state.journal)})
+    return json_response(
+        {
+            "status": "ok",
+            "next_id": fake.next_id,
+            "calls": len(fake.state.journal),
+            "debug_routes": debug_routes_status(fake.settings),
+        }
+    )
 
 
 async def coverage(request: web.Request) -> web.Response:
@@ -216,8 +234,14 @@ async def unknown(request: web.Request) -> web.Response:
     )
 
 
+async def favicon(request: web.Request) -> web.Response:
+    """What a browser asks for beside the /_calls page: nothing, and not a call to journal."""
+    return web.Response(status=204, headers={"Cache-Control": "max-age=86400"})
+
+
 def add_debug_routes(app: web.Application) -> None:
     """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path."""
     for path, methods in ROUTES.items():
         app.router.add_route("*", path, _guarded(methods))
     app.router.add_route("*", "/_{tail:.*}", _guarded({}, fallback=unknown))
+    app.router.add_get("/favicon.ico", favicon)

@@ -1,7 +1,8 @@
-"""What every handler of the shell shares: the app's key to its fake, and turning values into responses."""
+"""What every handler of the shell shares: the app's key to its fake, turning values into responses, reading ids."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from aiohttp import web
@@ -12,6 +13,9 @@ from ..core.exchange import Outcome
 from ..core.fake import Fake
 
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
+# ASCII digits only ("²".isdigit() is True, int("²") fails) and at most 18 of them, so every id
+# fits SQLite's 64-bit integers and int() never meets Python's limit on digits.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def fake_of(request: web.Request) -> Fake:
@@ -36,3 +40,9 @@ def json_response(value: object, status: int = 200, headers: Mapping[str, str] |
 def error_response(err: ApiError) -> web.Response:
     """An error in SuperOffice's shape, as JSON (the debug routes speak JSON only)."""
     return json_response(err.body(), err.status, err.headers)
+
+
+def whole_number(raw: str) -> int | None:
+    """An id or filter value from a path or query, or None when it is not a plain whole number."""
+    text = raw.strip()
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None

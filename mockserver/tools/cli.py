@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import logging
 import signal
 import sys
@@ -12,10 +11,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..core.config import INSTALLATIONS, Settings, env_overrides, parse_size
+from ..core.config import INSTALLATIONS, Settings, env_overrides, parse_size, split_hosts
 from ..core.contract import DEFAULT_CONTRACTS_DIR, ContractSet
 from ..core.errors import ContractError, MockServerError
 from ..core.loader import contract_files, load_contract
+from ..http.guard import is_loopback
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .openapi import add_parser as _openapi_parser
@@ -34,6 +34,13 @@ def _size(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _memory_size(text: str) -> int:
+    try:
+        return parse_size("--max-body-memory", text)
+    except MockServerError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _serve_parser(sub: Any) -> None:
     p = sub.add_parser("serve", help="run the fake (env: MOCKSERVER_<OPTION>)")
     p.add_argument("--host", help="address to bind (default 127.0.0.1; env MOCKSERVER_HOST)")
@@ -47,6 +54,21 @@ def _serve_parser(sub: Any) -> None:
         type=_size,
         dest="max_body_size",
         help="body limit, e.g. 512k or 32M (default 32M; env MOCKSERVER_MAX_BODY_SIZE)",
+    )
+    p.add_argument(
+        "--max-body-memory",
+        type=_memory_size,
+        dest="max_body_memory",
+        help="bytes all request bodies being read may hold at once, else 503 "
+        "(default 512M, never less than --max-body-size; env MOCKSERVER_MAX_BODY_MEMORY)",
+    )
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        dest="allowed_hosts",
+        metavar="HOST",
+        help="a Host name the /_ routes answer besides localhost on a loopback bind without --admin-token "
+        "(repeatable; env MOCKSERVER_ALLOWED_HOSTS=a,b)",
     )
     p.add_argument("--installation", choices=INSTALLATIONS, help="onsite (default) or online")
     p.add_argument("--credentials", type=Path, help="credential store file (TOML or JSON)")
@@ -72,24 +94,18 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         "admin_token",
         "contracts",
         "state",
+        "max_body_memory",
     ):
         value = getattr(args, name, None)
         if value is not None:
             values[name] = value
+    if args.allowed_hosts:
+        values["allowed_hosts"] = split_hosts(args.allowed_hosts)
     if args.quiet:
         values["log_calls"] = False
     else:
         values.setdefault("log_calls", True)
     return Settings(**values)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 async def _serve(settings: Settings) -> None:

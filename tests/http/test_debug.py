@@ -176,7 +176,12 @@ async def test_reset_restarts_ids_and_clears_journal_and_images(served: tuple[Fa
 
 async def test_health(served: tuple[FakeServer, ClientSession]) -> None:
     fake, http = served
-    assert await get_json(http, fake.url + "/_health") == {"status": "ok", "next_id": 33, "calls": 0}
+    assert await get_json(http, fake.url + "/_health") == {
+        "status": "ok",
+        "next_id": 33,
+        "calls": 0,
+        "debug_routes": "loopback only: no admin token; Host must name this machine or an allowed host",
+    }
 
 
 async def test_wrong_method_and_unknown_route_get_the_error_shape(served: tuple[FakeServer, ClientSession]) -> None:
