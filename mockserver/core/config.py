@@ -8,7 +8,7 @@ reference is generated from them, so the three cannot drift apart.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ from .journal import DEFAULT_JOURNAL_LIMIT
 from .storage.errors import DEFAULT_IMAGE_BUDGET
 
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
+# What all request bodies being read at once may hold; one body of max_body_size always fits.
+DEFAULT_MAX_BODY_MEMORY = 512 * 1024 * 1024
 INSTALLATIONS = ("onsite", "online")
 TENANT_MODES = ("shared", "isolated")
 LOG_FORMATS = ("text", "json")
@@ -28,7 +30,7 @@ SECRET_FIELDS = frozenset({"admin_token", "credentials"})
 
 
 def _meta(help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True) -> dict[str, Any]:
-    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice)."""
+    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts)."""
     return {"help": help, "kind": kind, "choices": choices, "cli": cli}
 
 
@@ -42,6 +44,10 @@ class Settings:
     strict: bool = field(default=False, metadata=_meta("turn every warning into a 400", "bool"))
     max_body_size: int = field(
         default=DEFAULT_MAX_BODY_SIZE, metadata=_meta("largest request body, e.g. 512k or 32M; past it 413", "size")
+    )
+    max_body_memory: int = field(
+        default=DEFAULT_MAX_BODY_MEMORY,
+        metadata=_meta("bytes all request bodies being read may hold at once; past it 503 with Retry-After", "size"),
     )
     installation: str = field(
         default="onsite",
@@ -63,6 +69,14 @@ class Settings:
         ),
     )
     admin_token: str | None = field(default=None, metadata=_meta("bearer token the /_ routes require"))
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            "Host names the /_ routes answer besides loopback ones, on a loopback bind without an admin token "
+            "(name or name:port; the flag repeats, the variable takes a comma-separated list)",
+            "hosts",
+        ),
+    )
     contracts: Path | None = field(
         default=None, metadata=_meta("contract file or folder (default: the packaged contracts)", "path")
     )
@@ -106,6 +120,10 @@ class Settings:
             raise ConfigError(f"port must be between 0 and 65535 (got {self.port})")
         if self.max_tenants < 1:
             raise ConfigError(f"max_tenants must be at least 1 (got {self.max_tenants})")
+        if self.max_body_memory < 1:
+            raise ConfigError(f"max_body_memory must be at least 1 byte (got {self.max_body_memory})")
+        if isinstance(self.allowed_hosts, str) or not isinstance(self.allowed_hosts, tuple):
+            object.__setattr__(self, "allowed_hosts", split_hosts(self.allowed_hosts))
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -117,6 +135,8 @@ class Settings:
             value = getattr(self, f.name)
             if f.name in SECRET_FIELDS:
                 out[f.name] = "set" if value is not None else "unset"
+            elif isinstance(value, tuple):
+                out[f.name] = list(value)
             else:
                 out[f.name] = str(value) if isinstance(value, Path) else value
         return out
@@ -158,6 +178,12 @@ def parse_size(name: str, text: str) -> int:
     return value
 
 
+def split_hosts(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``"a.test, b.test:8080"`` or a list of names → a tuple of names, blanks dropped."""
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(h.strip() for h in items if h.strip())
+
+
 def parse_value(f: Field[Any], where: str, text: str) -> Any:
     """Read one setting's text (from the environment or a flag) as its kind says."""
     kind = f.metadata["kind"]
@@ -172,6 +198,8 @@ def parse_value(f: Field[Any], where: str, text: str) -> Any:
         return _parse_bool(where, text)
     if kind == "path":
         return Path(text) if text else None
+    if kind == "hosts":
+        return split_hosts(text)
     if kind == "choice" and text not in f.metadata["choices"]:
         raise ConfigError(f"{where} must be one of {', '.join(f.metadata['choices'])} (got {text!r})")
     if f.name == "admin_token":

@@ -1,33 +1,30 @@
 """Routes under /_ for people and tests: the journal, stored images, reset, health.
 
 These requests are not journaled, so that looking at the journal never changes it. With an
-admin token set, every /_ route wants ``Authorization: Bearer TOKEN`` or ``?token=TOKEN``.
+admin token set, every /_ route wants ``Authorization: Bearer TOKEN`` or ``?token=TOKEN``;
+`guard` refuses what a web page may have sent on someone's behalf (see there).
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from ..core import media
 from ..core.about import VERSION
 from ..core.errors import ApiError, Violation, preview
-from ..core.fake import Fake
 from ..core.images import content_type
-from ..core.journal import CallList
-from ..core.records import CallRecord
 from ..core.storage.errors import evicted_error
+from .calls import clear_calls, list_calls, one_call
 from .faults import FAULT_ROUTES
-from .page import View, render_calls
-from .responses import error_response, fake_of, json_response, record_json, root_of, tenant_name
+from .guard import debug_routes_status, refusal
+from .responses import error_response, fake_of, json_response, root_of, whole_number
 
+log = logging.getLogger("mockserver")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FILTERS = ("since", "limit", "outcome", "tenant")
-OUTCOMES = ("accepted", "rejected")
-PAGE_LIMIT = 200  # the HTML page shows at most this many calls unless ?limit= says otherwise
 # A stored image is whatever a client sent; served on our origin it must not run scripts (SVG).
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 # Images go out in slices of the stored bytes, each written once the client took the last:
@@ -50,7 +47,8 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
     allow = ", ".join(sorted(methods))
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        token = root_of(request).settings.admin_token
+        settings = root_of(request).settings  # the token and the guards are the whole fake's, not a tenant's
+        token = settings.admin_token
         if token and not _authorised(request, token):
             header = request.headers.get("Authorization")
             got = "no Authorization header and no ?token=" if header is None else f"Authorization {preview(header, 12)}"
@@ -62,6 +60,10 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
                     message="The /_ routes of this fake need its admin token (--admin-token).",
                 )
             )
+        refused = refusal(request, settings)
+        if refused is not None:
+            log.warning("refused %s %s: %s", request.method, request.path, refused.violations[0].message)
+            return error_response(refused)
         handler = methods.get("GET" if request.method == "HEAD" else request.method, fallback)
         if handler is None:
             return error_response(
@@ -80,127 +82,15 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
     return handle
 
 
-def _int_param(name: str, raw: str, minimum: int) -> int:
-    if raw.strip().isdigit() and int(raw) >= minimum:
-        return int(raw)
-    raise ApiError(400, [Violation(f"query.{name}", f"a whole number of at least {minimum}", preview(raw, 20))])
-
-
-def _filtered(request: web.Request, default_limit: int | None) -> CallList:
-    """Apply ?since=, ?outcome=, ?tenant= and ?limit= (unknown parameters are a 400, not silently ignored).
-
-    At the root of a fake with isolated tenants the list holds every tenant's calls, oldest first;
-    ?since= then counts within each tenant (every tenant numbers its own calls).
-    """
-    for name in request.query:
-        if name not in FILTERS and name != "token":
-            raise ApiError(400, [Violation(f"query.{name}", f"one of {', '.join(FILTERS)}", preview(name, 30))])
-    fake = fake_of(request)
-    query = request.query
-    since = _int_param("since", query["since"], 0) if "since" in query else None
-    journals = [fake.state.journal]
-    if fake.tenants is not None and "tenant" not in request.match_info:
-        journals += [tenant.state.journal for _name, tenant in fake.tenants.items()]
-    records = [r for journal in journals for r in (journal.since(since) if since is not None else journal.snapshot())]
-    calls = CallList(sorted(records, key=lambda r: r.time) if len(journals) > 1 else records)
-    if "tenant" in query:
-        wanted = query["tenant"].strip("/").lower()
-        calls = calls.filter(lambda r: tenant_name(r).lower() == wanted)
-    if "outcome" in query:
-        outcome = query["outcome"]
-        if outcome not in OUTCOMES:
-            raise ApiError(400, [Violation("query.outcome", "accepted or rejected", preview(outcome, 20))])
-        calls = calls.filter(outcome=outcome)
-    limit = _int_param("limit", query["limit"], 1) if "limit" in query else default_limit
-    if limit is not None and len(calls) > limit:
-        # After ?since= a client pages forward, so it gets the oldest; otherwise the newest matter.
-        calls = calls[:limit] if "since" in query else calls[-limit:]
-    return calls
-
-
-def _wants_html(request: web.Request) -> bool:
-    accept = request.headers.get("Accept", "")
-    items, _problems = media.parse_accept(accept)  # malformed entries are skipped, not fatal
-    return media.negotiate(items, ("application/json", "text/html")) == "text/html"
-
-
-def _view(request: web.Request) -> View:
-    """At the root of isolated tenants each record's links go to its own tenant's routes."""
-    fake = fake_of(request)
-    if fake.tenants is None or "tenant" in request.match_info:
-        here = request.match_info.get("tenant")
-        base = f"/{here}" if here else ""
-        return View(lambda r: base, lambda r: r.blob_id is not None and r.blob_id in fake.images)
-
-    def owner(r: CallRecord) -> Fake:
-        name = tenant_name(r)
-        return (fake.tenants.find(name) if fake.tenants is not None and name else None) or fake
-
-    return View(
-        lambda r: f"/{tenant_name(r)}" if owner(r) is not fake else "",
-        lambda r: r.blob_id is not None and r.blob_id in owner(r).images,
-    )
-
-
-async def list_calls(request: web.Request) -> web.Response:
-    fake = fake_of(request)
-    html = _wants_html(request)
-    try:
-        calls = _filtered(request, PAGE_LIMIT if html else None)
-    except ApiError as err:
-        return error_response(err)
-    if html:
-        # Images load without our Authorization header, so their URLs carry the token.
-        token = fake.settings.admin_token
-        page = render_calls(list(calls), fake.state.journal.dropped, _view(request), token, dict(request.query))
-        return web.Response(
-            text=page,
-            content_type="text/html",
-            charset="utf-8",
-            headers={
-                "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
-                "Referrer-Policy": "no-referrer",
-                "Cache-Control": "no-store",
-            },
-        )
-    return json_response({"calls": [record_json(r) for r in calls], "dropped": fake.state.journal.dropped})
-
-
-async def clear_calls(request: web.Request) -> web.Response:
-    journal = fake_of(request).state.journal
-    cleared = len(journal)
-    journal.clear()
-    return json_response({"cleared": cleared})
-
-
-async def one_call(request: web.Request) -> web.Response:
-    raw = request.match_info["seq"]
-    try:
-        seq = _int_param("seq", raw, 1)
-    except ApiError:
-        return error_response(
-            ApiError(400, [Violation("path.seq", "a call's sequence number (1, 2, …)", preview(raw, 20))])
-        )
-    record = fake_of(request).state.journal.get(seq)
-    if record is None:
-        return error_response(
-            ApiError(
-                404,
-                [Violation("path.seq", "the seq of a call still in the journal", str(seq))],
-                message=f"No call #{seq} in the journal.",
-            )
-        )
-    return json_response(record_json(record))
-
-
 async def image(request: web.Request) -> web.StreamResponse:
     fake = fake_of(request)
     raw = request.match_info["blob_id"]
-    if not raw.isdigit():
+    blob_id = whole_number(raw)
+    if blob_id is None:
         return error_response(
             ApiError(400, [Violation("path.blob_id", "a blob id (a whole number)", preview(raw, 20))])
         )
-    entry = fake.images.entry(int(raw))
+    entry = fake.images.entry(blob_id)
     if entry is None:
         return error_response(
             ApiError(
@@ -252,6 +142,7 @@ async def health(request: web.Request) -> web.Response:
             "faults": sum(len(f.faults) for f in everyone),
             "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
             "settings": fake.settings.public(),
+            "debug_routes": debug_routes_status(fake.settings),
         }
     )
 
@@ -282,6 +173,11 @@ async def unknown(request: web.Request) -> web.Response:
     )
 
 
+async def favicon(request: web.Request) -> web.Response:
+    """What a browser asks for beside the /_calls page: nothing, and not a call to journal."""
+    return web.Response(status=204, headers={"Cache-Control": "max-age=86400"})
+
+
 def add_debug_routes(app: web.Application) -> None:
     """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path."""
     for path, methods in ROUTES.items():
@@ -290,3 +186,4 @@ def add_debug_routes(app: web.Application) -> None:
         app.router.add_route("*", "/{tenant}" + path, guarded)  # one tenant's view (--tenants isolated)
     app.router.add_route("*", "/_{tail:.*}", _guarded({}, fallback=unknown))
     app.router.add_route("*", "/{tenant}/_{tail:.*}", _guarded({}, fallback=unknown))
+    app.router.add_get("/favicon.ico", favicon)

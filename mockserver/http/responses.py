@@ -1,7 +1,8 @@
-"""What every handler of the shell shares: the app's key to its fake, and turning values into responses."""
+"""What every handler of the shell shares: the app's key to its fake, turning values into responses, reading ids."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +15,9 @@ from ..core.fake import Fake
 from ..core.records import CallRecord
 
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
+# ASCII digits only ("²".isdigit() is True, int("²") fails) and at most 18 of them, so every id
+# fits SQLite's 64-bit integers and int() never meets Python's limit on digits.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
 def root_of(request: web.Request) -> Fake:
@@ -63,3 +67,9 @@ def tenant_name(record: CallRecord) -> str:
 def record_json(record: CallRecord) -> dict[str, Any]:
     """A record as /_calls shows it: its own fields and the tenant it belongs to."""
     return {**record.to_json(), "tenant": tenant_name(record)}
+
+
+def whole_number(raw: str) -> int | None:
+    """An id or filter value from a path or query, or None when it is not a plain whole number."""
+    text = raw.strip()
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ipaddress
 import logging
 import signal
 import sys
@@ -14,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from ..core.about import VERSION
-from ..core.config import Settings, env_name, env_overrides, option_name, parse_value, setting_fields
+from ..core.config import Settings, env_name, env_overrides, option_name, parse_value, setting_fields, split_hosts
 from ..core.contract import DEFAULT_CONTRACTS_DIR, ContractSet
 from ..core.errors import ContractError, MockServerError
 from ..core.loader import contract_files, load_contract
+from ..http.guard import is_loopback
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .openapi import add_parser as _openapi_parser
@@ -46,6 +46,10 @@ def _serve_parser(sub: Any) -> None:
         text = f"{meta['help']} (default {default}; env {env_name(f.name)})"
         if meta["kind"] == "bool":
             p.add_argument(option_name(f.name), dest=f.name, action="store_const", const=True, help=text)
+        elif meta["kind"] == "hosts":  # --allowed-host, once per host
+            p.add_argument(
+                option_name(f.name).removesuffix("s"), dest=f.name, action="append", metavar="HOST", help=text
+            )
         elif meta["kind"] == "choice":
             p.add_argument(option_name(f.name), dest=f.name, choices=meta["choices"], help=text)
         else:
@@ -82,6 +86,8 @@ def settings_and_sources(
         values[name], sources[name] = value, f"env {env_name(name)}"
     for f in setting_fields():
         value = getattr(args, f.name, None)
+        if f.metadata["kind"] == "hosts" and value is not None:
+            value = split_hosts(value)
         if value is not None:
             values[f.name], sources[f.name] = value, f"flag {option_name(f.name)}"
     if args.quiet:
@@ -94,15 +100,6 @@ def settings_and_sources(
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Combine defaults, MOCKSERVER_* variables and command-line options (highest wins)."""
     return settings_and_sources(args)[0]
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def banner(server: FakeServer, sources: Mapping[str, str]) -> str:

@@ -188,6 +188,7 @@ async def test_health(served: tuple[FakeServer, ClientSession]) -> None:
     assert health["version"] == mockserver.__version__
     assert health["uptime_s"] >= 0
     assert health["tenants"] == {"mode": "shared", "count": 0, "names": []}
+    assert health["debug_routes"] == "loopback only: no admin token; Host must name this machine or an allowed host"
     assert health["settings"]["first_id"] == 33 and health["settings"]["admin_token"] == "unset"
     await save(fake, http)
     fake.inject("delay", delay_ms=1)
