@@ -90,6 +90,6 @@ def build_app(fake: Fake) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_size)
     app[FAKE_KEY] = fake
     app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size))
-    add_debug_routes(app)
+    add_debug_routes(app, tenants=fake.tenants is not None)
     app.router.add_route("*", "/{tail:.*}", agent_handler, expect_handler=hold_continue)
     return app

@@ -178,12 +178,17 @@ async def favicon(request: web.Request) -> web.Response:
     return web.Response(status=204, headers={"Cache-Control": "max-age=86400"})
 
 
-def add_debug_routes(app: web.Application) -> None:
-    """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path."""
+def add_debug_routes(app: web.Application, *, tenants: bool = False) -> None:
+    """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path.
+
+    With `tenants` (isolated tenants) each route is served under ``/{tenant}`` too, as that tenant's view.
+    """
     for path, methods in ROUTES.items():
         guarded = _guarded(methods)
         app.router.add_route("*", path, guarded)
-        app.router.add_route("*", "/{tenant}" + path, guarded)  # one tenant's view (--tenants isolated)
+        if tenants:
+            app.router.add_route("*", "/{tenant}" + path, guarded)
     app.router.add_route("*", "/_{tail:.*}", _guarded({}, fallback=unknown))
-    app.router.add_route("*", "/{tenant}/_{tail:.*}", _guarded({}, fallback=unknown))
+    if tenants:
+        app.router.add_route("*", "/{tenant}/_{tail:.*}", _guarded({}, fallback=unknown))
     app.router.add_get("/favicon.ico", favicon)
