@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import mockserver
 from mockserver import Settings
 from mockserver.core.errors import ConfigError
 from mockserver.tools.cli import build_parser, main, settings_from_args
@@ -364,3 +365,34 @@ def test_binding_beyond_loopback_without_an_admin_token_warns(serve: type[Served
     warned = "without --admin-token" in err
     assert warned is (token is None), err
     assert "s3cret" not in err
+
+
+def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"mockserver {mockserver.__version__}\n"
+
+
+def test_serve_help_names_the_environment_variable_of_every_option() -> None:
+    text = " ".join(build_parser()._subparsers._group_actions[0].choices["serve"].format_help().split())  # type: ignore[union-attr]
+    for name in Settings().public():
+        if name == "log_calls":
+            assert "MOCKSERVER_LOG_CALLS" in text  # under --quiet
+            continue
+        assert f"env MOCKSERVER_{name.upper()}" in text, name
+
+
+def test_log_format_json_writes_the_record_as_one_json_object(serve: type[Served]) -> None:
+    server = serve(["--port", "0", "--log-format", "json", "--contracts", str(SAVE_CONTRACT)], clean_env())
+    assert server.post(json.dumps({"Type": "PersonImage", "Image": "R0lGODlh", "Bogus": 1}).encode())[0] == 200
+    record = json.loads(server.line())
+    assert (record["seq"], record["status"], record["tenant"]) == (1, 200, "")
+    assert record["headers"] and all(value != BASIC for _name, value in record["headers"])
+
+
+def test_a_text_log_line_carries_the_first_warning(serve: type[Served]) -> None:
+    server = serve(["--port", "0", "--contracts", str(SAVE_CONTRACT)], clean_env())
+    assert server.post(json.dumps({"Type": "PersonImage", "Image": "R0lGODlh", "Bogus": 1}).encode())[0] == 200
+    line = server.line()
+    assert line.startswith(f"#1 POST {SAVE_PATH} -> 200 id 1; warning: ")
