@@ -33,7 +33,8 @@ OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 def call(method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> bytes:
     request = urllib.request.Request(FAKE_URL + path, data=body, method=method, headers=headers or {})
     with OPENER.open(request, timeout=10) as response:
-        return response.read()
+        data: bytes = response.read()
+    return data
 
 
 def admin(path: str) -> bytes:

@@ -14,6 +14,7 @@ started, the tests are skipped with the reason.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -42,6 +43,7 @@ LOCAL_BASE = "mockserver-base:local"
 BUILD_BASE = ROOT / "container" / "build-base.sh"
 COMPOSE_DIR = ROOT / "examples" / "compose"
 CLIENT = COMPOSE_DIR / "client.py"
+HEALTHCHECK = "/opt/mockserver/healthcheck.py"
 UID = 10001  # the image's user: a bind-mounted /data must be writable by it
 
 GIF_B64 = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="  # a real 1x1 GIF
@@ -93,7 +95,10 @@ def http() -> requests.Session:
 def say(config: pytest.Config, text: str) -> None:
     """A progress line on the terminal (what was installed, started, built, and how long it took)."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return
+    with capture.global_and_fixture_disabled():
         reporter.write_line(f"container: {text}")
 
 
@@ -158,7 +163,9 @@ class Daemon:
             f"--pidfile={folder}/dockerd.pid",
             f"--host=unix://{folder}/docker.sock",
         ]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         daemon = cls(folder, proc, log, traces)
         started = time.monotonic()
         mine = {**env, "DOCKER_HOST": daemon.host}
@@ -185,10 +192,8 @@ class Daemon:
         # Its containerd (and any shim) runs in a session of its own and normally ends with it;
         # one left behind still names this run's folder on its command line.
         for pid in processes_naming(str(self.folder)):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         for mount in mounts_under(self.folder):
             subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -371,7 +376,8 @@ class Containers:
     """Containers of one test; removed at its end, anonymous volumes included."""
 
     def __init__(self, engine: Engine, image: str) -> None:
-        self.engine, self.image, self.names = engine, image, []
+        self.engine, self.image = engine, image
+        self.names: list[str] = []
 
     def run(self, *options: str, command: tuple[str, ...] = ()) -> str:
         name = f"mockserver-test-{uuid.uuid4().hex[:10]}"
@@ -459,7 +465,7 @@ def test_the_image_is_configured_as_documented(engine: Engine, image: str) -> No
     assert env["PATH"].startswith("/opt/mockserver/bin:")
     assert list(config["ExposedPorts"]) == ["8080/tcp"]
     assert list(config["Volumes"]) == ["/data"]
-    assert config["Healthcheck"]["Test"] == ["CMD", "/opt/mockserver/bin/python", "-I", "/opt/mockserver/healthcheck.py"]
+    assert config["Healthcheck"]["Test"] == ["CMD", "/opt/mockserver/bin/python", "-I", HEALTHCHECK]
 
     def run(*command: str) -> subprocess.CompletedProcess[str]:
         return engine.docker("run", "--rm", "--network", "none", image, *command, check=False)
