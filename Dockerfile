@@ -20,6 +20,7 @@
 # Bound beyond loopback (the default here) without MOCKSERVER_ADMIN_TOKEN the fake warns on
 # stderr that anyone who can reach it can read the journal and images under /_.
 
+# For a build that cannot drift, pin the base by digest: --build-arg BASE=python:3.12-slim@sha256:...
 ARG BASE=python:3.12-slim
 
 # ---- build: a venv with the package and its runtime dependencies, nothing else -----------------

@@ -418,7 +418,9 @@ class Containers:
         """`docker stop` (SIGTERM, SIGKILL after 10 s); the seconds it took."""
         started = time.monotonic()
         self.engine.docker("stop", "--time", "10", name)
-        return time.monotonic() - started
+        took = time.monotonic() - started
+        say(self.engine.config, f"docker stop {name}: {took:.2f} s, exit status {self.state(name)['ExitCode']}")
+        return took
 
     def remove_all(self) -> None:
         for name in self.names:
