@@ -23,7 +23,7 @@ TAG=${1:-mockserver-base:local}
 UPGRADE=${UPGRADE:-1}
 PYTHON=$(command -v python3 || echo /usr/bin/python3)
 
-say() { printf 'build-base: %s\n' "$*" >&2; }
+say() { printf "build-base: [%3ds] %s\n" "$SECONDS" "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "run as root (debootstrap and chroot need it)"
