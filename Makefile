@@ -38,3 +38,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
+
+# The container image, built and run on a real Docker engine (installed and started if need be).
+.PHONY: container-test
+container-test: install
+	$(PY) -m pytest tests/service -m container --durations=0 $(PYTEST_ARGS)
