@@ -4,17 +4,26 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install serve test fuzz lint format bench clean
+.PHONY: install install-run serve test fuzz lint format bench clean
 
+# `make serve` installs what serving needs and nothing more; `make test` adds the test and dev tools.
+install-run: $(VENV)/.installed-run
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.venv-made:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,dev]'
 	touch $@
 
-serve: install
+$(VENV)/.installed-run: pyproject.toml $(VENV)/.venv-made
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.venv-made
+	$(PY) -m pip install -q -e '.[test,dev]'
+	touch $@ $(VENV)/.installed-run
+
+serve: install-run
 	$(VENV)/bin/mockserver serve $(ARGS)
 
 test: install
