@@ -14,7 +14,7 @@ from typing import Any
 
 from .config import INSTALLATIONS, Settings, env_overrides, parse_size
 from .contract import DEFAULT_CONTRACTS_DIR, ContractSet, contract_files, load_contract
-from .errors import ContractError, MockServerError
+from .errors import ConfigError, ContractError, MockServerError
 from .openapi import add_parser as _openapi_parser
 from .openapi import cmd_openapi
 from .verify import add_parser as _verify_parser
@@ -52,6 +52,7 @@ def _serve_parser(sub: Any) -> None:
     p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
     p.add_argument("--state", type=Path, help="SQLite file that keeps ids, images and journal across restarts")
     p.add_argument("--quiet", action="store_true", help="do not log one line per call (env MOCKSERVER_LOG_CALLS=0)")
+    p.add_argument("--loop", choices=LOOPS, help="event loop: asyncio (default) or uvloop (env MOCKSERVER_LOOP)")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -115,10 +116,37 @@ async def _serve(settings: Settings) -> None:
         print("mockserver stopped", flush=True)
 
 
+# --- serve --loop (env MOCKSERVER_LOOP): the event loop `serve` runs on ---
+LOOPS = ("asyncio", "uvloop")
+
+
+def loop_factory(name: str | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """None for asyncio's own loop; uvloop's factory when asked for (the `speed` extra installs it)."""
+    import importlib
+    import os
+
+    name = name or os.environ.get("MOCKSERVER_LOOP") or "asyncio"
+    if name not in LOOPS:
+        raise ConfigError(f"MOCKSERVER_LOOP must be asyncio or uvloop (got {name!r})")
+    if name == "asyncio":
+        return None
+    try:
+        uvloop = importlib.import_module("uvloop")
+    except ImportError:
+        raise ConfigError("--loop uvloop: uvloop is not installed; pip install 'mockserver[speed]'") from None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
+# --- end serve --loop ---
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    factory = loop_factory(args.loop)
     settings = settings_from_args(args)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    asyncio.run(_serve(settings))
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_serve(settings))
     return 0
 
 
