@@ -12,10 +12,14 @@ generator (``wrk -t1 -c32``) in one run, against:
 - the bare handler and the fake again on uvloop (``--loop uvloop``), so that ratio compares like
   with like.
 
-Every server is warmed up with runs of ``--settle-seconds`` until two consecutive runs agree within
-``--tolerance`` (10%) in req/s, at most ``--max-settle`` runs, and then measured for ``--seconds``.
-Everything listens on 127.0.0.1 only, and every process started is stopped at the end, also when a
-step fails or the run is interrupted. npm packages go to ``benchmarks/out/npm`` (or
+All the servers are started, and each is warmed up with runs of ``--settle-seconds`` until two
+consecutive runs agree within ``--tolerance`` (10%) in req/s, at most ``--max-settle`` runs. Then
+they are measured in ``--rounds`` interleaved rounds of ``--seconds`` each (the order reversed every
+other round), so that a change in the machine's other load falls on every server alike; the table
+gives medians over the rounds, and each ratio is taken within a round.
+
+Everything listens on 127.0.0.1 only, and every process started is stopped at the end, also when
+a step fails or the run is interrupted. npm packages go to ``benchmarks/out/npm`` (or
 ``$BENCH_NPM_PREFIX``); Java, Node and wrk come from Debian's packages when missing and we are root.
 """
 
@@ -23,12 +27,14 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -40,7 +46,7 @@ from types import FrameType
 from . import machine
 from .bodies import SAVE_PATH, small_cases
 from .loadgen import LoadResult, child_cwd, child_env, ensure_wrk, post, run_load
-from .table import fmt_bytes, fmt_num, format_grid, ratio
+from .table import fmt_bytes, fmt_num, format_grid
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 OUT = Path(__file__).with_name("out")
@@ -60,8 +66,17 @@ WIREMOCK_STUB = {
     "response": {"status": 200, "headers": {"Content-Type": "application/json"}, "body": "1"},
 }
 
-SERVERS = ("bare", "fake", "wiremock", "wiremock-no-journal", "prism", "bare-uvloop", "fake-uvloop", "bare-again")
-COLUMNS = ("server", "req/s", "p50 ms", "p99 ms", "req/s vs bare", "p99 vs bare", "warm-up runs (req/s)", "peak RSS")
+SERVERS = ("bare", "fake", "wiremock", "wiremock-no-journal", "prism", "bare-uvloop", "fake-uvloop")
+COLUMNS = (
+    "server",
+    "req/s (min-max)",
+    "p50 ms",
+    "p99 ms",
+    "req/s vs bare (min-max)",
+    "p99 vs bare (min-max)",
+    "warm-up runs (req/s)",
+    "peak RSS",
+)
 
 
 # ---- pure parts -------------------------------------------------------------------------------
@@ -134,29 +149,45 @@ def place_section(current: str, block: str) -> str:
     return current.rstrip("\n") + "\n\n" + section.rstrip("\n") + "\n"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Measured:
+    """One server's warm-up, its measured run in each round, and its peak RSS."""
+
     name: str
-    result: LoadResult
     settling: Settling
-    peak_rss: int | None
-    baseline: str  # the name of the row its ratios are against ("" for none)
+    baseline: str  # the name of the row its ratios are against (itself: none)
+    rounds: list[LoadResult] = field(default_factory=list)
+    peak_rss: int | None = None
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _span(values: list[float], fmt: Callable[[float], str]) -> str:
+    if len(values) < 2:
+        return fmt(values[0]) if values else "n/a"
+    return f"{fmt(median(values))} ({fmt(min(values))}-{fmt(max(values))})"
 
 
 def table(rows: list[Measured]) -> str:
+    """Medians over the rounds; ratios are per round against the baseline's run of that round."""
     by_name = {r.name: r for r in rows}
     cells = []
     for r in rows:
         base = by_name.get(r.baseline)
-        res = r.result
+        rps = [x.rps for x in r.rounds]
+        pair = list(zip(r.rounds, base.rounds, strict=False)) if base is not None and base is not r else []
+        tput = [a.rps / b.rps for a, b in pair if b.rps]
+        p99 = [a.p99_ms / b.p99_ms for a, b in pair if b.p99_ms]
         cells.append(
             (
                 r.name,
-                fmt_num(res.rps),
-                fmt_num(res.p50_ms, 2),
-                fmt_num(res.p99_ms, 2),
-                ratio(res.rps, base.result.rps) if base and base is not r else "",
-                ratio(res.p99_ms, base.result.p99_ms) if base and base is not r else "",
+                _span(rps, fmt_num),
+                fmt_num(median([x.p50_ms for x in r.rounds]), 2),
+                fmt_num(median([x.p99_ms for x in r.rounds]), 2),
+                _span(tput, lambda v: f"{v:.2f}x") if pair else "",
+                _span(p99, lambda v: f"{v:.2f}x") if pair else "",
                 r.settling.describe(),
                 fmt_bytes(r.peak_rss) if r.peak_rss is not None else "n/a",
             )
@@ -375,7 +406,7 @@ def _uvloop_version() -> str | None:
 def server_for(name: str, tools: Tools, work: Path) -> Server:
     logs = work / "logs"
     py_env = child_env()
-    if name in ("bare", "bare-uvloop", "bare-again"):
+    if name in ("bare", "bare-uvloop"):
         loop = "uvloop" if name.endswith("uvloop") else "asyncio"
         argv = [sys.executable, "-m", "benchmarks.targets", "bare", "--loop", loop]
         return Server(name, _label(name), argv, logs, port_pattern=BARE_PORT, cwd=child_cwd(), env=py_env)
@@ -422,7 +453,6 @@ def _label(name: str) -> str:
         "prism": "Prism mock (fake's OpenAPI)",
         "bare-uvloop": "bare aiohttp handler, uvloop",
         "fake-uvloop": "mockserver serve --quiet --loop uvloop",
-        "bare-again": "bare aiohttp handler, again at the end",
     }[name]
 
 
@@ -430,40 +460,81 @@ def _baseline(name: str) -> str:
     return _label("bare-uvloop") if name.endswith("uvloop") else _label("bare")
 
 
-def measure_one(name: str, tools: Tools, work: Path, args: argparse.Namespace, notes: list[str]) -> Measured:
-    case = small_cases()[0]  # the JSON save
+def _errors(server: Server, rounds: list[LoadResult]) -> list[str]:
+    errors, non2xx = sum(r.errors for r in rounds), sum(r.non2xx for r in rounds)
+    if errors or non2xx:
+        return [f"{server.name}: {errors} socket errors or timeouts, {non2xx} non-2xx answers over the rounds"]
+    return []
+
+
+def _rps(wrk: str | None, url: str, body: bytes, headers: dict[str, str], seconds: float) -> float:
+    return run_load(wrk, url, body, headers, seconds).rps
+
+
+def measure(
+    names: list[str], tools: Tools, work: Path, args: argparse.Namespace, notes: list[str]
+) -> tuple[list[Measured], list[str]]:
+    """Start and warm up each server, then measure them all in interleaved rounds.
+
+    Returns the rows of the servers measured and the names of those that failed.
+    """
+    case = small_cases()[0]  # the JSON save, as in the throughput rows
     headers = case.headers()
-    with server_for(name, tools, work) as server:
-        url = server.url(SAVE_PATH)
-        status, answer = post(url, case.body, headers)
-        if status != 200:
-            raise RuntimeError(f"{server.name} answered {status} to the save, expected 200: {answer[:300]!r}")
-
-        def one_run() -> float:
-            return run_load(tools.wrk, url, case.body, headers, args.settle_seconds).rps
-
-        settling = settle(one_run, args.tolerance, args.max_settle)
-        result = run_load(tools.wrk, url, case.body, headers, args.seconds)
-        rss = server.peak_rss()
-        if result.errors or result.non2xx:
-            notes.append(f"{server.name}: {result.errors} socket errors or timeouts, {result.non2xx} non-2xx answers")
-        if not settling.settled:
-            notes.append(f"{server.name}: warm-up runs did not agree within {args.tolerance:.0%} in {args.max_settle}")
-    return Measured(server.name, result, settling, rss, _baseline(name))
+    failed: list[str] = []
+    live: dict[str, tuple[Server, Measured]] = {}
+    with contextlib.ExitStack() as stack:
+        for name in names:
+            print(f"starting and warming up {_label(name)} ...", flush=True)
+            try:
+                server = stack.enter_context(server_for(name, tools, work))
+                url = server.url(SAVE_PATH)
+                status, answer = post(url, case.body, headers)
+                if status != 200:
+                    raise RuntimeError(f"answered {status} to the save, expected 200: {answer[:300]!r}")
+                warm_up = functools.partial(_rps, tools.wrk, url, case.body, headers, args.settle_seconds)
+                settling = settle(warm_up, args.tolerance, args.max_settle)
+            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                failed.append(name)
+                notes.append(f"{_label(name)}: failed: {str(exc).strip()[:500]}")
+                print(f"  failed: {exc}", flush=True)
+                continue
+            print(f"  warm-up runs {settling.describe()}", flush=True)
+            if not settling.settled:
+                notes.append(
+                    f"{server.name}: the warm-up runs did not agree within {args.tolerance:.0%} in {len(settling.runs)}"
+                )
+            live[name] = (server, Measured(server.name, settling, _baseline(name)))
+        for i in range(args.rounds):
+            order = list(live) if i % 2 == 0 else list(reversed(live))  # alternate, so no server is always first
+            print(f"round {i + 1} of {args.rounds}: {', '.join(order)}", flush=True)
+            for name in order:
+                server, row = live[name]
+                try:
+                    row.rounds.append(run_load(tools.wrk, server.url(SAVE_PATH), case.body, headers, args.seconds))
+                except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+                    failed.append(name)
+                    notes.append(f"{server.name}: failed in round {i + 1}: {str(exc).strip()[:500]}")
+                    server.stop()
+                    del live[name]
+        for server, row in live.values():
+            row.peak_rss = server.peak_rss()
+            notes += _errors(server, row.rounds)
+    return [row for _, row in live.values()], failed
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m benchmarks.anchors", description=__doc__.split("\n\n")[0])
-    p.add_argument("--seconds", type=float, default=10.0, help="the measured run (default 10 s)")
+    p.add_argument("--seconds", type=float, default=5.0, help="each measured run (default 5 s)")
+    p.add_argument("--rounds", type=int, default=3, help="measured runs per server, interleaved (default 3)")
     p.add_argument("--settle-seconds", type=float, default=5.0, help="each warm-up run (default 5 s)")
     p.add_argument("--max-settle", type=int, default=12, help="warm-up runs at most (default 12)")
     p.add_argument("--tolerance", type=float, default=0.10, help="warm-up runs agree within this (default 0.10)")
     p.add_argument("--only", action="append", choices=SERVERS, help="run only these servers (repeatable)")
-    p.add_argument("--quick", action="store_true", help="2 s runs, at most 4 warm-up runs: a smoke run")
+    p.add_argument("--quick", action="store_true", help="2 s runs, at most 4 warm-up runs, 2 rounds: a smoke run")
     p.add_argument("--no-write", action="store_true", help=f"print only; do not update {RESULTS.name}")
     args = p.parse_args(argv)
     if args.quick:
-        args.seconds, args.settle_seconds, args.max_settle = 2.0, 2.0, 4
+        args.seconds, args.settle_seconds, args.max_settle, args.rounds = 2.0, 2.0, 4, 2
     return args
 
 
@@ -505,21 +576,10 @@ def main(argv: list[str] | None = None) -> int:
         tools = ensure_tools(notes, want_npm=any(n.startswith(("wiremock", "prism")) for n in names))
         tool = f"wrk -t1 -c32 ({tools.wrk})" if tools.wrk else "Python load generator (32 connections, own process)"
         print(f"load tool: {tool}; load average {machine.load()}", flush=True)
-        rows: list[Measured] = []
-        failed: list[str] = []
-        for name in names:
-            print(f"running {_label(name)} ...", flush=True)
-            try:
-                measured = measure_one(name, tools, work, args, notes)
-            except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-                failed.append(name)
-                notes.append(f"{_label(name)}: failed: {str(exc).strip()[:500]}")
-                print(f"  failed: {exc}", flush=True)
-                continue
-            rows.append(measured)
-            print(table([measured]).splitlines()[-1], flush=True)
+        rows, failed = measure(names, tools, work, args, notes)
     info = machine.describe(
-        f"wrk -t1 -c32 -d{args.seconds:g}s after warm-up runs of {args.settle_seconds:g}s ({tools.wrk})"
+        f"wrk -t1 -c32 -d{args.seconds:g}s x {args.rounds} interleaved rounds, after warm-up runs of "
+        f"{args.settle_seconds:g}s ({tools.wrk})"
         if tools.wrk
         else tool
     )

@@ -94,19 +94,26 @@ def test_the_section_goes_before_latest_run_then_is_replaced_in_place():
     assert place_section("# Benchmark results\n", "t\n").endswith(f"{BEGIN}\nt\n{END}\n")
 
 
-def test_table_rows_line_up_with_ratios_against_their_own_baseline():
-    def row(name: str, rps: float, p99: float, baseline: str) -> Measured:
-        result = LoadResult(int(rps * 10), 10.0, 1.0, p99, 0, 0, "wrk")
-        return Measured(name, result, Settling([rps, rps], True), 50 * 1024 * 1024, baseline)
+def test_table_gives_medians_and_per_round_ratios_against_its_own_baseline():
+    def row(name: str, rps: list[float], p99: list[float], baseline: str) -> Measured:
+        rounds = [LoadResult(int(r * 10), 10.0, 1.0, p, 0, 0, "wrk") for r, p in zip(rps, p99, strict=True)]
+        return Measured(name, Settling([rps[0], rps[0]], True), baseline, rounds, 50 * 1024 * 1024)
 
     text = anchors.table(
-        [row("bare", 20000, 2.0, "bare"), row("fake", 10000, 4.0, "bare"), row("other", 5000, 8.0, "nothing")]
+        [
+            row("bare", [20000, 10000, 16000], [2.0, 4.0, 2.0], "bare"),
+            row("fake", [10000, 6000, 8000], [4.0, 6.0, 4.0], "bare"),
+            row("other", [5000], [8.0], "nothing"),
+        ]
     )
     lines = text.splitlines()
     assert len({len(line) for line in lines}) == 1
-    assert "| 0.50x " in lines[3] and "| 2.00x " in lines[3]
-    assert "x" not in lines[2].split("|")[5] and "x" not in lines[4].split("|")[5]
-    assert "50.0 MiB" in lines[3]
+    fake = [c.strip() for c in lines[3].split("|")[1:-1]]
+    # round ratios 0.50, 0.60, 0.50: the median and range; not the ratio of medians (8,000 / 16,000)
+    assert fake[1:6] == ["8,000 (6,000-10,000)", "1.00", "4.00", "0.50x (0.50x-0.60x)", "2.00x (1.50x-2.00x)"]
+    assert fake[7] == "50.0 MiB"
+    bare, other = ([c.strip() for c in lines[i].split("|")[1:-1]] for i in (2, 4))
+    assert bare[4] == bare[5] == other[4] == "" and other[1] == "5,000"
     assert format_grid(("a", "b"), [("1", "22")]).splitlines()[2] == "| 1 | 22 |"
 
 
