@@ -510,7 +510,9 @@ def measure(
             for name in order:
                 server, row = live[name]
                 try:
-                    row.rounds.append(run_load(tools.wrk, server.url(SAVE_PATH), case.body, headers, args.seconds))
+                    result = run_load(tools.wrk, server.url(SAVE_PATH), case.body, headers, args.seconds)
+                    row.rounds.append(result)
+                    print(f"  {name}: {fmt_num(result.rps)} req/s, p99 {fmt_num(result.p99_ms, 2)} ms", flush=True)
                 except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
                     failed.append(name)
                     notes.append(f"{server.name}: failed in round {i + 1}: {str(exc).strip()[:500]}")
