@@ -544,9 +544,12 @@ def _raise_on_signal(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
 
-def render(info: list[tuple[str, str]], rows: list[Measured], notes: list[str], started: float) -> str:
+def render(
+    info: list[tuple[str, str]], rows: list[Measured], notes: list[str], started: float, load_before: str
+) -> str:
     lines = [f"- {k}: {v}" for k, v in info]
-    lines.append(f"- load average at the end: {machine.load()}; the run took {time.monotonic() - started:.0f} s")
+    lines.append(f"- load average at the start: {load_before}; at the end: {machine.load()}")
+    lines.append(f"- the run took {time.monotonic() - started:.0f} s")
     out = "\n".join(lines) + "\n\n" + table(rows) + "\n"
     if notes:
         out += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
@@ -567,6 +570,7 @@ def signals_raise() -> Iterator[None]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
+    load_before = machine.load()
     notes: list[str] = []
     names = [n for n in SERVERS if not args.only or n in args.only]
     uvloop_version = _uvloop_version()
@@ -588,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     info.append(("servers", ", ".join(f"{k} {v}" for k, v in tools.versions.items()) or "Python only"))
     if uvloop_version:
         info.append(("uvloop", uvloop_version))
-    text = render(info, rows, notes, started)
+    text = render(info, rows, notes, started, load_before)
     print("\n" + text)
     if failed:
         print(f"not written to {RESULTS.name}: {', '.join(failed)} failed")
