@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install install-run serve test fuzz lint format bench clean
+.PHONY: install install-run serve test fuzz lint format bench bench-anchors clean
 
 # `make serve` installs what serving needs and nothing more; `make test` adds the test and dev tools.
 install-run: $(VENV)/.installed-run
@@ -44,6 +44,16 @@ format: install
 
 bench: install
 	$(PY) -m benchmarks
+
+# WireMock and Prism beside the bare handler and the fake, plus uvloop rows (not part of `make bench`).
+# Installs uvloop here, and Java, Node and wrk from Debian's packages and the npm packages under
+# benchmarks/out/ when missing. BENCH_ARGS: e.g. --quick, --no-write, --only prism.
+bench-anchors: $(VENV)/.speed-installed
+	$(PY) -m benchmarks.anchors $(BENCH_ARGS)
+
+$(VENV)/.speed-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[speed]'
+	touch $@
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -24,6 +24,7 @@ DEFAULT_MAX_BODY_MEMORY = 512 * 1024 * 1024
 INSTALLATIONS = ("onsite", "online")
 TENANT_MODES = ("shared", "isolated")
 LOG_FORMATS = ("text", "json")
+LOOPS = ("asyncio", "uvloop")
 DEFAULT_MAX_TENANTS = 1000
 ENV_PREFIX = "MOCKSERVER_"
 SECRET_FIELDS = frozenset({"admin_token", "credentials"})
@@ -98,6 +99,10 @@ class Settings:
         default=False,
         metadata=_meta("log one line per call (mockserver serve: on; --quiet turns it off)", "bool", cli=False),
     )
+    loop: str = field(
+        default="asyncio",
+        metadata=_meta("event loop mockserver serve runs on; uvloop needs the speed extra", "choice", LOOPS),
+    )
     log_format: str = field(
         default="text",
         metadata=_meta("text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS),
@@ -108,7 +113,12 @@ class Settings:
             raise ConfigError(f"first_id must be between 1 and {INT32_MAX} (got {self.first_id})")
         if self.max_body_size < 1:
             raise ConfigError(f"max_body_size must be at least 1 byte (got {self.max_body_size})")
-        for name, allowed in (("installation", INSTALLATIONS), ("tenants", TENANT_MODES), ("log_format", LOG_FORMATS)):
+        for name, allowed in (
+            ("installation", INSTALLATIONS),
+            ("tenants", TENANT_MODES),
+            ("log_format", LOG_FORMATS),
+            ("loop", LOOPS),
+        ):
             value = getattr(self, name)
             if value not in allowed:
                 raise ConfigError(f"{name} must be {' or '.join(allowed)} (got {value!r})")

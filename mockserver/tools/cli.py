@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import signal
 import sys
@@ -15,7 +16,7 @@ from typing import Any
 from ..core.about import VERSION
 from ..core.config import Settings, env_name, env_overrides, option_name, parse_value, setting_fields, split_hosts
 from ..core.contract import DEFAULT_CONTRACTS_DIR, ContractSet
-from ..core.errors import ContractError, MockServerError
+from ..core.errors import ConfigError, ContractError, MockServerError
 from ..core.loader import contract_files, load_contract
 from ..http.guard import is_loopback
 from ..http.runner import freeze_startup_objects
@@ -137,10 +138,24 @@ async def _serve(settings: Settings, sources: Mapping[str, str]) -> None:
         print("mockserver stopped", flush=True)
 
 
+def loop_factory(name: str | None) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """None for asyncio's own loop; uvloop's factory when asked for (the `speed` extra installs it)."""
+    if name in (None, "asyncio"):
+        return None
+    try:
+        uvloop = importlib.import_module("uvloop")  # optional: only for --loop uvloop
+    except ImportError:
+        raise ConfigError("--loop uvloop: uvloop is not installed; pip install 'mockserver[speed]'") from None
+    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
+    return factory
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
+    factory = loop_factory(settings.loop)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    asyncio.run(_serve(settings, sources))
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(_serve(settings, sources))
     return 0
 
 
