@@ -216,8 +216,25 @@ async def unknown(request: web.Request) -> web.Response:
     )
 
 
-def add_debug_routes(app: web.Application) -> None:
-    """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path."""
-    for path, methods in ROUTES.items():
+def unknown_among(routes: Mapping[str, Mapping[str, Handler]]) -> Handler:
+    """`unknown` for a set of routes other than ROUTES."""
+
+    async def handle(request: web.Request) -> web.Response:
+        known = ", ".join(f"{m} {p}" for p, methods in routes.items() for m in methods)
+        violation = Violation("path", f"a debug route ({known})", preview(request.path, 60))
+        return error_response(ApiError(404, [violation], message=f"No debug route {request.path}."))
+
+    return handle
+
+
+def add_debug_routes(app: web.Application, routes: Mapping[str, Mapping[str, Handler]] | None = None) -> None:
+    """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path.
+
+    `routes` replaces ROUTES: a proxy serves its own set.
+    """
+    served = ROUTES if routes is None else routes
+    for path, methods in served.items():
         app.router.add_route("*", path, _guarded(methods))
-    app.router.add_route("*", "/_{tail:.*}", _guarded({}, fallback=unknown))
+    app.router.add_route(
+        "*", "/_{tail:.*}", _guarded({}, fallback=unknown if routes is None else unknown_among(served))
+    )
