@@ -38,6 +38,7 @@ VALIDATE = "proxy.validate"
 _NOTHING: dict[str, Any] = {"int32": 0, "bytes": b"", "none": None}
 # Headers of the upstream's answer the record keeps (the ones a client acts on).
 KEPT_ANSWER_HEADERS = ("Content-Type", "WWW-Authenticate", "Allow", "Retry-After", "Location")
+CUT = "…"  # what errors.preview puts where it cuts a value short
 ERROR_MEDIA = "application/json"  # the proxy's own 502, when the upstream gave no answer
 
 
@@ -101,10 +102,20 @@ def secrets_of(headers: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret the request carried replaced (an upstream may echo one back)."""
+    """`text` with every secret the request carried replaced (an upstream may echo one back).
+
+    A preview cut short (``'…'``) inside a secret shows its start: that is replaced too.
+    """
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+        if CUT in text:
+            parts = text.split(CUT)
+            for i, part in enumerate(parts[:-1]):
+                start = next((n for n in range(len(secret) - 1, 2, -1) if part.endswith(secret[:n])), 0)
+                if start:
+                    parts[i] = part[:-start] + REDACTED
+            text = CUT.join(parts)
     return text
 
 

@@ -131,6 +131,7 @@ def _xml_value(body: bytes, root: str) -> tuple[list[Drift], str | None]:
     return [], element.text or ""
 
 
+_TEXT_FIELDS = ("ErrorType", "Message", "ErrorSource")
 ERROR_SHAPE = "a SuperOffice error object (Error true; ErrorType, Message and ErrorSource strings)"
 
 
@@ -141,10 +142,12 @@ def json_error(body: bytes) -> list[Drift]:
         return [Drift("error_body", "body", ERROR_SHAPE, f"{preview(body, 30)} (not JSON)")]
     if not isinstance(value, dict):
         return [Drift("error_body", "body", ERROR_SHAPE, describe_json_value(value))]
-    wrong = [] if value.get("Error") is True else [f"Error {describe_json_value(value.get('Error'))}"]
-    for key in ("ErrorType", "Message", "ErrorSource"):
-        if not isinstance(value.get(key), str):
-            wrong.append(f"{key} {'missing' if key not in value else describe_json_value(value[key])}")
+    wrong = []
+    for key in ("Error", *_TEXT_FIELDS):
+        if key not in value:
+            wrong.append(f"{key} missing")
+        elif value[key] is not True if key == "Error" else not isinstance(value[key], str):
+            wrong.append(f"{key} {describe_json_value(value[key])}")
     return [Drift("error_body", "body", ERROR_SHAPE, "an object with " + ", ".join(wrong))] if wrong else []
 
 
@@ -159,6 +162,7 @@ def xml_error(body: bytes) -> list[Drift]:
         got = f'<WebApiError xmlns="{name.namespace}">' if name.namespace else "<WebApiError> without a namespace"
         return [Drift("xml_namespace", "body", f'<WebApiError xmlns="{ERROR_NS}">', got)]
     children = {etree.QName(child).localname: child.text for child in element if isinstance(child.tag, str)}
-    wrong = [] if children.get("Error") == "true" else [f"Error {preview(children.get('Error') or 'missing', 20)}"]
-    wrong += [f"{key} missing" for key in ("ErrorType", "Message", "ErrorSource") if key not in children]
+    wrong = [f"{key} missing" for key in ("Error", *_TEXT_FIELDS) if key not in children]
+    if "Error" in children and children["Error"] != "true":
+        wrong.insert(0, f"Error {preview(children['Error'] or '', 20)}")
     return [Drift("error_body", "body", ERROR_SHAPE, "an element with " + ", ".join(wrong))] if wrong else []
