@@ -286,3 +286,30 @@ async def test_tls_to_the_upstream_is_verified_unless_told_otherwise(
         assert drift[0]["kind"] == "no_answer" and "certificate verify failed" in drift[0]["got"]
     else:
         assert drift == []
+
+
+async def test_the_proxy_answers_100_continue_itself_and_a_head_keeps_the_upstreams_length(wrong: str) -> None:
+    body = save_body()
+    async with ProxyServer(f"{wrong}/echo", port=0) as proxy:
+        host, port = proxy.url.removeprefix("http://").split(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(
+            f"POST {SAVE_PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nExpect: 100-continue\r\n"
+            f"Authorization: {BASIC}\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+        )
+        assert await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        writer.write(body)
+        answer = await asyncio.wait_for(reader.read(), 10)
+        writer.close()
+    head, _, got = answer.partition(b"\r\n\r\n")
+    seen = echoed([(k, v.strip()) for k, _, v in (line.partition(":") for line in head.decode().split("\r\n")[1:])])
+    assert got == b"33" and "Expect" not in dict(seen["headers"])
+    async with FakeServer(port=0) as fake, ProxyServer(fake.url, port=0) as proxy:
+        direct = await raw_exchange(
+            fake.url, f"HEAD {SAVE_PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
+        proxied = await raw_exchange(
+            proxy.url, f"HEAD {SAVE_PATH} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
+    assert proxied[0] == direct[0] == "HTTP/1.1 200 OK" and proxied[2] == b""
+    assert dict(proxied[1])["Content-Length"] == dict(direct[1])["Content-Length"] != "0"
