@@ -211,7 +211,9 @@ class ProxyCore(Fake):
         else:
             contract = self.contracts.match(raw.path)[0]
             checked = check_answer(contract, raw.method, answer, side.status, side.violations)
-            found = tuple(replace(d, got=scrub(d.got, secrets)) for d in checked.drift)
+            found = tuple(
+                replace(d, expected=scrub(d.expected, secrets), got=scrub(d.got, secrets)) for d in checked.drift
+            )
             upstream["status"] = answer.status
             upstream["elapsed_ms"] = round(answer.elapsed_ms, 1)
             upstream["headers"] = {

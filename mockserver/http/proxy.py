@@ -92,7 +92,9 @@ async def forward(request: web.Request) -> web.StreamResponse:
         reply = await request.app[CLIENT_KEY].send(
             request.method, url, request.headers.items(), data if has_body else None, chunked
         )
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except TimeoutError:
+        failure = f"TimeoutError: no whole answer within {request.app[CLIENT_KEY].timeout:g} s"
+    except aiohttp.ClientError as exc:
         failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     raw = RawRequest(request.method, request.path, request.query_string, request.headers, data)
     answer = reply.answer if reply is not None else None

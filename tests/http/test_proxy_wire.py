@@ -313,3 +313,25 @@ async def test_the_proxy_answers_100_continue_itself_and_a_head_keeps_the_upstre
         )
     assert proxied[0] == direct[0] == "HTTP/1.1 200 OK" and proxied[2] == b""
     assert dict(proxied[1])["Content-Length"] == dict(direct[1])["Content-Length"] != "0"
+
+
+async def test_an_upstream_slower_than_the_timeout_is_a_502_naming_the_timeout() -> None:
+    async def never(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(never, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with (
+            ProxyServer(f"http://127.0.0.1:{port}", port=0, timeout=0.3) as proxy,
+            ClientSession() as http,
+            http.post(proxy.api_url, data=save_body(), headers=VALID) as resp,
+        ):
+            answer = await resp.json()
+    finally:
+        server.close()
+    assert resp.status == 502
+    assert answer["Violations"][0]["got"] == "TimeoutError: no whole answer within 0.3 s"
+    assert proxy.calls.last.extra["drift"][0]["got"] == "TimeoutError: no whole answer within 0.3 s"
