@@ -174,6 +174,8 @@ class ProxyCore(Fake):
         **overrides: Any,
     ) -> None:
         super().__init__(settings, contracts=contracts, **overrides)
+        if self.settings.tenants != "shared":
+            raise ConfigError("a proxy journals every tenant prefix together: it has one upstream (tenants='shared')")
         self.upstream = upstream if isinstance(upstream, Upstream) else Upstream.parse(upstream)
         # Credentials are the tenant's to check: the validator checks only their shape.
         checks = self.settings.with_(journal_limit=1, state=None, credentials=None, log_calls=False)

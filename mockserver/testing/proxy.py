@@ -75,7 +75,7 @@ class ProxyServer(ProxyCore):
         self.serving_loop = None
         await self._site.close()
         await self.client.close()
-        self.state.close()
+        self.release()
 
     async def __aenter__(self) -> ProxyServer:
         return await self.start()

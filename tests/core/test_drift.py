@@ -186,6 +186,11 @@ def test_an_upstream_url_that_cannot_be_used_is_refused(text: str, message: str)
         ProxyCore(text)
 
 
+def test_a_proxy_keeps_one_journal_for_every_tenant_prefix() -> None:
+    with pytest.raises(ConfigError, match="one upstream"):
+        ProxyCore("https://h", tenants="isolated")
+
+
 def test_secrets_are_found_and_scrubbed_even_where_a_preview_cuts_them() -> None:
     headers = {
         "Authorization": BASIC,
