@@ -22,12 +22,17 @@ from .core.loader import load_contract, load_contracts
 from .core.records import AuthInfo, CallRecord, Locale
 
 if TYPE_CHECKING:
+    from .testing.proxy import ProxyServer
     from .testing.server import FakeServer, ThreadedFakeServer
 
 __version__ = VERSION
 
 # Loaded on first use: the module that defines them imports aiohttp.
-_SERVED = {"FakeServer": "mockserver.testing.server", "ThreadedFakeServer": "mockserver.testing.server"}
+_SERVED = {
+    "FakeServer": "mockserver.testing.server",
+    "ThreadedFakeServer": "mockserver.testing.server",
+    "ProxyServer": "mockserver.testing.proxy",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -55,6 +60,7 @@ __all__ = [
     "Locale",
     "MockServerError",
     "Outcome",
+    "ProxyServer",
     "RawRequest",
     "Settings",
     "ThreadedFakeServer",

@@ -178,17 +178,33 @@ async def favicon(request: web.Request) -> web.Response:
     return web.Response(status=204, headers={"Cache-Control": "max-age=86400"})
 
 
-def add_debug_routes(app: web.Application, *, tenants: bool = False) -> None:
+def unknown_among(routes: Mapping[str, Mapping[str, Handler]]) -> Handler:
+    """`unknown` for a set of routes other than ROUTES."""
+
+    async def handle(request: web.Request) -> web.Response:
+        known = ", ".join(f"{m} {p}" for p, methods in routes.items() for m in methods)
+        violation = Violation("path", f"a debug route ({known})", preview(request.path, 60))
+        return error_response(ApiError(404, [violation], message=f"No debug route {request.path}."))
+
+    return handle
+
+
+def add_debug_routes(
+    app: web.Application, routes: Mapping[str, Mapping[str, Handler]] | None = None, *, tenants: bool = False
+) -> None:
     """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path.
 
-    With `tenants` (isolated tenants) each route is served under ``/{tenant}`` too, as that tenant's view.
+    `routes` replaces ROUTES (a proxy serves its own set). With `tenants` (isolated tenants) each
+    route is served under ``/{tenant}`` too, as that tenant's view.
     """
-    for path, methods in ROUTES.items():
+    served = ROUTES if routes is None else routes
+    fallback = _guarded({}, fallback=unknown if routes is None else unknown_among(served))
+    for path, methods in served.items():
         guarded = _guarded(methods)
         app.router.add_route("*", path, guarded)
         if tenants:
             app.router.add_route("*", "/{tenant}" + path, guarded)
-    app.router.add_route("*", "/_{tail:.*}", _guarded({}, fallback=unknown))
+    app.router.add_route("*", "/_{tail:.*}", fallback)
     if tenants:
-        app.router.add_route("*", "/{tenant}/_{tail:.*}", _guarded({}, fallback=unknown))
+        app.router.add_route("*", "/{tenant}/_{tail:.*}", fallback)
     app.router.add_get("/favicon.ico", favicon)

@@ -23,6 +23,8 @@ from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .openapi import add_parser as _openapi_parser
 from .openapi import cmd_openapi
+from .proxy import add_parser as _proxy_parser
+from .proxy import cmd_proxy
 from .verify import add_parser as _verify_parser
 from .verify import cmd_verify
 
@@ -208,8 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
 # Other modules add sub-commands here: (add_parser(sub)) and COMMANDS[name] = fn.
 EXTENSIONS: list[Callable[[Any], None]] = []
 COMMANDS.update({"serve": cmd_serve, "check": cmd_check})
-EXTENSIONS += [_openapi_parser, _verify_parser]
-COMMANDS.update({"openapi": cmd_openapi, "verify": cmd_verify})
+EXTENSIONS += [_openapi_parser, _verify_parser, _proxy_parser]
+COMMANDS.update({"openapi": cmd_openapi, "verify": cmd_verify, "proxy": cmd_proxy})
 
 
 def main(argv: Sequence[str] | None = None) -> int:
