@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 import requests
 
-from ..helpers import BASIC, ROOT
+from ..support import BASIC, ROOT
 
 pytestmark = pytest.mark.container
 
