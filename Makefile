@@ -57,10 +57,10 @@ $(VENV)/.speed-installed: $(VENV)/.installed
 
 # The documentation site: docs/ and mkdocs.yml into site/ (make test builds it too, strictly).
 docs: install
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 docs-serve: install
-	$(VENV)/bin/mkdocs serve $(ARGS)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve $(ARGS)
 
 # docs/img/calls-page.png: a real fake, real calls, the /_calls page in headless Chromium.
 screenshots: install
