@@ -96,25 +96,11 @@ def accepted(f: Field[Any]) -> str:
 
 
 def configuration_page() -> str:
-    rows = [
-        "| setting | `mockserver serve` option | environment variable | default | value | what it does |",
-        "|---|---|---|---|---|---|",
-    ]
+    rows = ["| setting | option and variable | default | what it does |", "|---|---|---|---|"]
     for f in setting_fields():
-        rows.append(
-            "| "
-            + " | ".join(
-                [
-                    f"`{f.name}`",
-                    option_of(f),
-                    f"`{env_name(f.name)}`",
-                    shown_default(f),
-                    accepted(f),
-                    cell(f.metadata["help"]),
-                ]
-            )
-            + " |"
-        )
+        where = f"{option_of(f)}<br>`{env_name(f.name)}`"
+        what = f"{cell(f.metadata['help'])}. Value: {accepted(f)}."
+        rows.append(f"| `{f.name}` | {where} | {shown_default(f)} | {what} |")
     names = ", ".join(f"`{f.name}`" for f in setting_fields())
     return "\n".join(
         [
