@@ -85,7 +85,6 @@ except ImportError:  # the pytest extra brings it; without it the fixture says s
 
 
 if pytest_asyncio is not None:
-
     # loop_scope named, so neither mode (auto or strict) has pytest-asyncio guess or warn about it.
     @pytest_asyncio.fixture(loop_scope="function")
     async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer]:
