@@ -129,8 +129,8 @@ async def _serve(settings: Settings, sources: Mapping[str, str]) -> None:
     print(banner(server, sources), flush=True)
     if not is_loopback(settings.host) and not settings.admin_token:
         print(
-            f"warning: bound to {settings.host} without --admin-token: anyone who can reach it "
-            "can read the journal and images and drive the /_ routes",
+            f"warning: bound to {settings.host} without --admin-token (MOCKSERVER_ADMIN_TOKEN): anyone who "
+            "can reach it can read the journal and images and drive the /_ routes",
             file=sys.stderr,
             flush=True,
         )
