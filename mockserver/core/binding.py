@@ -13,6 +13,7 @@ from .codecs import describe_xml_value
 from .contract import INT32_MAX, Contract, Property
 from .errors import Violation, describe_json_value, preview
 from .images import FORMAT_NAMES, ImageInfo, new_image_info, sniff
+from .printable import printable
 
 _INT_TEXT = re.compile(r"[+-]?\d{1,12}")
 
@@ -86,7 +87,8 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         kind_of_raw = type(raw)
         if kind_of_raw is str:
             if kind == _STRING:
-                values[name] = raw
+                # A .NET string holds a lone surrogate; UTF-8 does not: kept escaped (printable.py).
+                values[name] = raw if raw.isascii() and "\\" not in raw else printable(raw)
             elif kind == _ENUM:
                 member = exact.get(raw)
                 if member is None:
@@ -139,7 +141,7 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
         if prop is None:
             known = ", ".join(p.name for p in contract.properties)
             out.warnings.append(
-                Violation(f"body.{name}", f"one of the known properties ({known})", "an unknown property")
+                Violation(f"body.{printable(name)}", f"one of the known properties ({known})", "an unknown property")
             )
             continue
         if prop.name in seen:
@@ -156,7 +158,7 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
         if raw is None:
             continue  # null / xsi:nil: treated as absent below
         if prop.type == "string" and isinstance(raw, str):
-            out.values[prop.name] = raw  # the usual string: no need for the full coercion
+            out.values[prop.name] = printable(raw)  # the usual string: no need for the full coercion
             continue
         try:
             value = _coerce(prop, raw, family, describe, out.warnings)
@@ -214,7 +216,7 @@ def _coerce(prop: Property, raw: Any, family: str, describe: Any, warnings: list
         return _coerce_bytes(prop, raw, family, describe)
     if prop.type == "string":
         if isinstance(raw, str):
-            return raw
+            return printable(raw)
         if isinstance(raw, int | float) and family == "json":
             # The .NET JSON reader turns a primitive into its text for a string property.
             text = str(raw).lower() if isinstance(raw, bool) else json_number_text(raw)
