@@ -16,6 +16,10 @@ from .images import FORMAT_NAMES, ImageInfo, new_image_info, sniff
 from .printable import printable
 
 _INT_TEXT = re.compile(r"[+-]?\d{1,12}")
+# Of thousands of unknown (or repeated) properties the first LISTED are described, the rest only
+# counted in one entry: neither the work nor the record grows with the body (errors.KEPT_PER_CALL).
+LISTED = 5
+_CASES = "property names are case-insensitive"
 
 
 @dataclass(slots=True)
@@ -136,22 +140,21 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
     invalid: set[str] = set()
     describe = describe_xml_value if family == "xml" else describe_json_value
     by_lower = contract.by_lower
+    known = ", ".join(p.name for p in contract.properties)
+    unknown = repeated = 0  # how many: only the first LISTED of each are described
     for name, raw in pairs:
         prop = by_lower.get(name.lower())
         if prop is None:
-            known = ", ".join(p.name for p in contract.properties)
-            out.warnings.append(
-                Violation(f"body.{printable(name)}", f"one of the known properties ({known})", "an unknown property")
-            )
+            unknown += 1
+            if unknown <= LISTED:
+                where = f"body.{printable(name)}"
+                out.warnings.append(Violation(where, f"one of the known properties ({known})", "an unknown property"))
             continue
         if prop.name in seen:
-            out.violations.append(
-                Violation(
-                    f"body.{prop.name}",
-                    "given once (property names are case-insensitive)",
-                    f"'{seen[prop.name]}' and '{name}'",
-                )
-            )
+            repeated += 1
+            if repeated <= LISTED:
+                got = f"'{seen[prop.name]}' and '{name}'"
+                out.violations.append(Violation(f"body.{prop.name}", f"given once ({_CASES})", got))
             invalid.add(prop.name)
             continue
         seen[prop.name] = name
@@ -167,6 +170,10 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
             invalid.add(prop.name)
             continue
         out.values[prop.name] = value
+    if unknown > LISTED:
+        out.warnings.append(Violation("body", f"only known properties ({known})", f"{unknown - LISTED} more unknown"))
+    if repeated > LISTED:
+        out.violations.append(Violation("body", f"each property once ({_CASES})", f"{repeated - LISTED} more repeats"))
     for prop in contract.properties:
         if prop.name in invalid:
             continue

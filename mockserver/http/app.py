@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -14,6 +15,10 @@ from .faults import act_out
 from .responses import FAKE_KEY, to_response
 
 log = logging.getLogger("mockserver")
+# Decoding a body of several MiB (8 million XML elements fit in 32 MiB) takes seconds: a body
+# past this size is processed on a worker thread, so the loop keeps answering other clients
+# meanwhile. Fake.process is safe to call from any thread (tests/properties/test_concurrency.py).
+THREAD_BODY_SIZE = 1024 * 1024
 
 
 async def agent_handler(request: web.Request) -> web.StreamResponse:
@@ -28,7 +33,10 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
         body=body,
         body_problem=problem,
     )
-    outcome = fake.process(raw)
+    if len(body) > THREAD_BODY_SIZE:
+        outcome = await asyncio.get_running_loop().run_in_executor(None, fake.process, raw)
+    else:
+        outcome = fake.process(raw)
     if fake.settings.log_calls:
         log_call(outcome)
     if outcome.fault is not None:  # injected: delay, drop or truncate happen on the socket
