@@ -12,7 +12,7 @@ from .base64_rules import Base64Error, decode_base64
 from .codecs import describe_xml_value
 from .contract import INT32_MAX, Contract, Property
 from .errors import Violation, describe_json_value, preview
-from .images import FORMAT_NAMES, ImageInfo, new_image_info, sniff
+from .images import ImageInfo, decode_problem, image_warning, new_image_info, sniff
 from .printable import printable
 
 _INT_TEXT = re.compile(r"[+-]?\d{1,12}")
@@ -128,7 +128,9 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         if data is None:
             continue
         info = new_image_info(len(data), sha256(data).hexdigest(), sniff(data))  # ImageInfo.of, without its call
-        if (prop.warn_if_empty and not data) or (prop.sniff_image and info.format is None):
+        if (prop.warn_if_empty and not data) or (
+            prop.sniff_image and (info.format is None or decode_problem(data, info) is not None)
+        ):
             return None
         images[prop.name] = info
     return Binding(values, [], [], images)
@@ -190,12 +192,8 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
             out.images[prop.name] = info
             if prop.warn_if_empty and not value:
                 out.warnings.append(Violation(where, "a non-empty image", "0 bytes"))
-            elif prop.sniff_image and info.format is None:
-                out.warnings.append(
-                    Violation(
-                        where, f"an image ({FORMAT_NAMES})", f"{len(value)} bytes starting {preview(value[:8], 8)}"
-                    )
-                )
+            elif prop.sniff_image and (warning := image_warning(where, value, info)) is not None:
+                out.warnings.append(warning)
     return out
 
 
