@@ -194,11 +194,11 @@ def _printable(r: CallRecord) -> bool:
     # Per call, so cheap: the usual record has ASCII text, no query, no warnings and no extra.
     # Headers (redaction.py), body values (binding.py) and the locale (checked against ASCII
     # patterns in locales.py) are printable as built; the rest is looked at here.
-    principal = r.auth.principal
+    principal, path, prefix, ctype = r.auth.principal, r.path, r.prefix, r.content_type
     return (
-        _verbatim(r.path)
-        and _verbatim(r.prefix)
-        and (r.content_type is None or _verbatim(r.content_type))
+        ((path.isascii() and "\\" not in path) or _verbatim(path))
+        and ((prefix.isascii() and "\\" not in prefix) or _verbatim(prefix))
+        and (ctype is None or (ctype.isascii() and "\\" not in ctype) or _verbatim(ctype))
         and (not r.query or all(_verbatim(k) and _verbatim(v) for k, v in r.query))
         and (not r.select or all(_verbatim(p) for p in r.select))
         and (not r.violations or _texts_encodable(r.violations))
