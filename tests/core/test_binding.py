@@ -12,6 +12,7 @@ from mockserver.core.base64_rules import Base64Error, decode_base64
 from mockserver.core.binding import Binding, bind
 from mockserver.core.loader import load_contract
 
+from ..properties.strategies import JPEG, WEBP, bmp, ico
 from ..support import BASIC, GIF, PNG, SAVE_CONTRACT, SAVE_PATH, b64
 
 CONTRACT = load_contract(SAVE_CONTRACT)
@@ -173,10 +174,10 @@ def test_warnings(values: dict[str, Any], location: str, got: str) -> None:
     [
         GIF,
         PNG,
-        b"\xff\xd8\xff\xe0" + bytes(16),
-        b"RIFF\x00\x00\x00\x00WEBPVP8 ",
-        b"BM" + bytes(40),
-        b"\x00\x00\x01\x00\x01\x00" + bytes(20),
+        JPEG,
+        WEBP,
+        bmp(2, 2, b"abc"),
+        ico(2, 2, b"abc"),
         b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>',
     ],
 )

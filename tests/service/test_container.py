@@ -51,7 +51,7 @@ GIF = base64.b64decode(GIF_B64)
 TENANT_PATH = "/Cust12345/api/v1/Agents/BLOB/SaveImageStream"
 XML_ANSWER = '<int xmlns="http://schemas.microsoft.com/2003/10/Serialization/">{}</int>'
 RUNTIME = {"mockserver", "aiohttp", "lxml", "aiohappyeyeballs", "aiosignal", "attrs", "frozenlist", "idna"}
-RUNTIME |= {"multidict", "propcache", "typing-extensions", "yarl"}
+RUNTIME |= {"multidict", "pillow", "propcache", "typing-extensions", "yarl"}
 
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/sbin"
 # What a dockerd run leaves outside its data-root and exec-root; removed when they were not there.
