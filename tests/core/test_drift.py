@@ -21,7 +21,7 @@ from mockserver.core.loader import load_contracts
 from mockserver.core.proxying import ProxyCore, Upstream, scrub, secrets_of
 from mockserver.core.shapes import ERROR_SHAPE, KINDS
 
-from ..support import BASIC, GIF, PNG, SAVE_PATH, SERIALIZATION_NS, save_body, xml_body
+from ..support import BASIC, GIF, PNG, SAVE_PATH, SERIALIZATION_NS, b64, save_body, xml_body
 
 CONTRACTS: ContractSet = load_contracts()
 SAVE = CONTRACTS.named("SaveImageStream")
@@ -57,7 +57,7 @@ GOOD = [
     (CHANGE, answer(400, encode_error(SO_ERROR.body(), "json")), 204),  # an unknown blob: the tenant's data
     (GET_BLOB, answer(body=PNG, ctype="application/octet-stream"), 200),
     (GET_BLOB, answer(body=json.dumps(base64.b64encode(GIF).decode()).encode()), 200),
-    (GET_BLOB, answer(body=f'<base64Binary xmlns="{SERIALIZATION_NS}">R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==</base64Binary>'.encode(),
+    (GET_BLOB, answer(body=f'<base64Binary xmlns="{SERIALIZATION_NS}">{b64(GIF)}</base64Binary>'.encode(),
                       ctype="application/xml"), 200),
     (GET_BLOB, answer(404, encode_error(SO_ERROR.body(), "json")), 200),
     (SAVE, answer(body=gzip.compress(b"33"), Content_Encoding="gzip"), 200),
