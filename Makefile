@@ -4,17 +4,26 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install serve test fuzz lint format bench clean
+.PHONY: install install-run serve test fuzz lint format bench bench-anchors clean
 
+# `make serve` installs what serving needs and nothing more; `make test` adds the test and dev tools.
+install-run: $(VENV)/.installed-run
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.venv-made:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,dev]'
 	touch $@
 
-serve: install
+$(VENV)/.installed-run: pyproject.toml $(VENV)/.venv-made
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed: pyproject.toml $(VENV)/.venv-made
+	$(PY) -m pip install -q -e '.[test,dev]'
+	touch $@ $(VENV)/.installed-run
+
+serve: install-run
 	$(VENV)/bin/mockserver serve $(ARGS)
 
 test: install
@@ -36,5 +45,20 @@ format: install
 bench: install
 	$(PY) -m benchmarks
 
+# WireMock and Prism beside the bare handler and the fake, plus uvloop rows (not part of `make bench`).
+# Installs uvloop here, and Java, Node and wrk from Debian's packages and the npm packages under
+# benchmarks/out/ when missing. BENCH_ARGS: e.g. --quick, --no-write, --only prism.
+bench-anchors: $(VENV)/.speed-installed
+	$(PY) -m benchmarks.anchors $(BENCH_ARGS)
+
+$(VENV)/.speed-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[speed]'
+	touch $@
+
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache
+
+# The container image, built and run on a real Docker engine (installed and started if need be).
+.PHONY: container-test
+container-test: install
+	$(PY) -m pytest tests/service -m container --durations=0 $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 COLUMNS = ("benchmark", "fake", "baseline", "ratio", "target", "met")
@@ -43,11 +44,16 @@ def ratio(value: float, base: float) -> str:
 
 def format_table(rows: list[Row]) -> str:
     """Render rows as a pipe table with padded columns."""
-    cells = [COLUMNS, *(r.cells() for r in rows)]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(COLUMNS))]
+    return format_grid(COLUMNS, [r.cells() for r in rows])
+
+
+def format_grid(columns: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> str:
+    """Render a header and rows of cells as a pipe table with padded columns."""
+    cells = [columns, *rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(columns))]
 
     def line(values: tuple[str, ...]) -> str:
         return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(COLUMNS), rule, *(line(c) for c in cells[1:])])
+    return "\n".join([line(columns), rule, *(line(c) for c in rows)])

@@ -1,4 +1,4 @@
-"""The servers under test, each run in its own process: ``python -m benchmarks.targets fake|bare``.
+"""The servers under test, each run in its own process: ``python -m benchmarks.targets fake|bare [--loop uvloop]``.
 
 Prints ``PORT <n>`` once it listens on 127.0.0.1, then serves until SIGTERM/SIGINT.
 """
@@ -72,8 +72,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.targets")
     parser.add_argument("kind", choices=["fake", "bare"])
     parser.add_argument("--state", type=Path, help="serve the fake with persistent state in this SQLite file")
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio", help="event loop (default asyncio)")
     args = parser.parse_args()
-    asyncio.run(serve(args.kind, args.state))
+    factory = None
+    if args.loop == "uvloop":
+        import uvloop  # the `speed` extra
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        runner.run(serve(args.kind, args.state))
 
 
 if __name__ == "__main__":

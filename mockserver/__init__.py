@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from .core.about import VERSION
 from .core.config import Settings
 from .core.contract import Contract, ContractSet
 from .core.errors import ApiError, ConfigError, ContractError, MockServerError, Violation
@@ -21,12 +22,17 @@ from .core.loader import load_contract, load_contracts
 from .core.records import AuthInfo, CallRecord, Locale
 
 if TYPE_CHECKING:
+    from .testing.proxy import ProxyServer
     from .testing.server import FakeServer, ThreadedFakeServer
 
-__version__ = "0.2.0"
+__version__ = VERSION
 
 # Loaded on first use: the module that defines them imports aiohttp.
-_SERVED = {"FakeServer": "mockserver.testing.server", "ThreadedFakeServer": "mockserver.testing.server"}
+_SERVED = {
+    "FakeServer": "mockserver.testing.server",
+    "ThreadedFakeServer": "mockserver.testing.server",
+    "ProxyServer": "mockserver.testing.proxy",
+}
 
 
 def __getattr__(name: str) -> Any:
@@ -54,6 +60,7 @@ __all__ = [
     "Locale",
     "MockServerError",
     "Outcome",
+    "ProxyServer",
     "RawRequest",
     "Settings",
     "ThreadedFakeServer",

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, Violation
 from .slots import slots_constructor
+from .storage.errors import evicted_error
 
 if TYPE_CHECKING:
     from .binding import Binding
@@ -98,9 +99,13 @@ def attach_image(state: State, contract: Contract, bound: Binding) -> Result:
     return Result(None, blob_id)
 
 
-@behaviour("get_blob", errors=(404,))
+@behaviour("get_blob", errors=(404, 410))
 def get_blob(state: State, contract: Contract, bound: Binding) -> Result:
-    """Answer the stored bytes; an id never stored is SuperOffice's 404 SoNotFoundException."""
+    """Answer the stored bytes; an id never stored is SuperOffice's 404 SoNotFoundException.
+
+    An id whose bytes the image budget evicted is 410 Gone: the blob exists, the fake no longer
+    holds its bytes, and it must not pretend otherwise (empty bytes) or that it never existed (404).
+    """
     prop = contract.properties[0]
     blob_id = bound.values[prop.name]
     entry = state.images.entry(blob_id)
@@ -110,4 +115,6 @@ def get_blob(state: State, contract: Contract, bound: Binding) -> Result:
             [Violation(f"body.{prop.name}", "the id of a stored blob", str(blob_id))],
             message=f"No BlobEntity with id {blob_id} exists.",
         )
+    if entry.data is None:
+        raise evicted_error(blob_id, state.images.budget, f"body.{prop.name}")
     return Result(entry.data, blob_id)

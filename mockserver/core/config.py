@@ -1,56 +1,168 @@
-"""Settings of one fake, from Python, the command line or MOCKSERVER_* environment variables."""
+"""Settings of one fake, from Python, the command line or MOCKSERVER_* environment variables.
+
+Each field of `Settings` carries its own help text, value kind and command-line option in its
+metadata: the CLI builds `mockserver serve`'s options from them and the docs' configuration
+reference is generated from them, so the three cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from .contract import INT32_MAX
 from .errors import ConfigError
 from .journal import DEFAULT_JOURNAL_LIMIT
+from .storage.errors import DEFAULT_IMAGE_BUDGET
 
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
+# What all request bodies being read at once may hold; one body of max_body_size always fits.
+DEFAULT_MAX_BODY_MEMORY = 512 * 1024 * 1024
 INSTALLATIONS = ("onsite", "online")
+TENANT_MODES = ("shared", "isolated")
+LOG_FORMATS = ("text", "json")
+LOOPS = ("asyncio", "uvloop")
+DEFAULT_MAX_TENANTS = 1000
+ENV_PREFIX = "MOCKSERVER_"
+SECRET_FIELDS = frozenset({"admin_token", "credentials"})
+
+
+def _meta(help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True) -> dict[str, Any]:
+    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts)."""
+    return {"help": help, "kind": kind, "choices": choices, "cli": cli}
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Everything that configures one fake. Every field has an environment variable."""
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    first_id: int = 1
-    strict: bool = False
-    max_body_size: int = DEFAULT_MAX_BODY_SIZE
-    installation: str = "onsite"
-    credentials: Any = None  # an auth.CredentialStore, a mapping, or a path to a TOML/JSON file
-    journal_limit: int = DEFAULT_JOURNAL_LIMIT
-    admin_token: str | None = None
-    contracts: Path | None = None
-    state: Path | None = None
-    log_calls: bool = False
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    host: str = field(default="127.0.0.1", metadata=_meta("address to bind"))
+    port: int = field(default=8080, metadata=_meta("port to bind; 0 picks a free one", "int"))
+    first_id: int = field(default=1, metadata=_meta("the first blob id handed out", "int"))
+    strict: bool = field(default=False, metadata=_meta("turn every warning into a 400", "bool"))
+    max_body_size: int = field(
+        default=DEFAULT_MAX_BODY_SIZE, metadata=_meta("largest request body, e.g. 512k or 32M; past it 413", "size")
+    )
+    max_body_memory: int = field(
+        default=DEFAULT_MAX_BODY_MEMORY,
+        metadata=_meta("bytes all request bodies being read may hold at once; past it 503 with Retry-After", "size"),
+    )
+    installation: str = field(
+        default="onsite",
+        metadata=_meta("which SuperOffice installation to imitate (auth schemes differ)", "choice", INSTALLATIONS),
+    )
+    # A CredentialStore, a mapping, or a path to a TOML/JSON file.
+    credentials: Any = field(
+        default=None, metadata=_meta("credential store file (TOML or JSON); unset accepts any well-formed one", "path")
+    )
+    journal_limit: int = field(
+        default=DEFAULT_JOURNAL_LIMIT, metadata=_meta("call records kept, oldest dropped first; 0 keeps all", "int")
+    )
+    image_budget: int = field(
+        default=DEFAULT_IMAGE_BUDGET,
+        metadata=_meta(
+            "bytes of image data kept, e.g. 64M or 2G; past it the oldest images keep only their metadata "
+            "(410 Gone when fetched); 0 keeps all",
+            "size",
+        ),
+    )
+    admin_token: str | None = field(default=None, metadata=_meta("bearer token the /_ routes require"))
+    allowed_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            "Host names the /_ routes answer besides loopback ones, on a loopback bind without an admin token "
+            "(name or name:port; the flag repeats, the variable takes a comma-separated list)",
+            "hosts",
+        ),
+    )
+    contracts: Path | None = field(
+        default=None, metadata=_meta("contract file or folder (default: the packaged contracts)", "path")
+    )
+    state: Path | None = field(
+        default=None, metadata=_meta("SQLite file that keeps ids, images and journal across restarts", "path")
+    )
+    tenants: str = field(
+        default="shared",
+        metadata=_meta(
+            "shared: one state for every URL prefix; isolated: each /CustNNNN prefix gets its own",
+            "choice",
+            TENANT_MODES,
+        ),
+    )
+    max_tenants: int = field(
+        default=DEFAULT_MAX_TENANTS, metadata=_meta("with isolated tenants, how many prefixes may exist", "int")
+    )
+    log_calls: bool = field(
+        default=False,
+        metadata=_meta("log one line per call (mockserver serve: on; --quiet turns it off)", "bool", cli=False),
+    )
+    loop: str = field(
+        default="asyncio",
+        metadata=_meta("event loop mockserver serve runs on; uvloop needs the speed extra", "choice", LOOPS),
+    )
+    log_format: str = field(
+        default="text",
+        metadata=_meta("text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS),
+    )
 
     def __post_init__(self) -> None:
         if not 1 <= self.first_id <= INT32_MAX:
             raise ConfigError(f"first_id must be between 1 and {INT32_MAX} (got {self.first_id})")
         if self.max_body_size < 1:
             raise ConfigError(f"max_body_size must be at least 1 byte (got {self.max_body_size})")
-        if self.installation not in INSTALLATIONS:
-            raise ConfigError(f"installation must be onsite or online (got {self.installation!r})")
+        for name, allowed in (
+            ("installation", INSTALLATIONS),
+            ("tenants", TENANT_MODES),
+            ("log_format", LOG_FORMATS),
+            ("loop", LOOPS),
+        ):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise ConfigError(f"{name} must be {' or '.join(allowed)} (got {value!r})")
         if self.journal_limit < 0:
             raise ConfigError(f"journal_limit must be 0 (unbounded) or more (got {self.journal_limit})")
+        if self.image_budget < 0:
+            raise ConfigError(f"image_budget must be 0 (unlimited) or more bytes (got {self.image_budget})")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port must be between 0 and 65535 (got {self.port})")
+        if self.max_tenants < 1:
+            raise ConfigError(f"max_tenants must be at least 1 (got {self.max_tenants})")
+        if self.max_body_memory < 1:
+            raise ConfigError(f"max_body_memory must be at least 1 byte (got {self.max_body_memory})")
+        if isinstance(self.allowed_hosts, str) or not isinstance(self.allowed_hosts, tuple):
+            object.__setattr__(self, "allowed_hosts", split_hosts(self.allowed_hosts))
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
+    def public(self) -> dict[str, Any]:
+        """Every setting as plain JSON values; secrets say only whether they are set."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in SECRET_FIELDS:
+                out[f.name] = "set" if value is not None else "unset"
+            elif isinstance(value, tuple):
+                out[f.name] = list(value)
+            else:
+                out[f.name] = str(value) if isinstance(value, Path) else value
+        return out
 
-ENV_PREFIX = "MOCKSERVER_"
+
+def setting_fields() -> tuple[Field[Any], ...]:
+    """The fields of `Settings`, in order, each with its metadata (help, kind, choices)."""
+    return fields(Settings)
+
+
+def env_name(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def option_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def _parse_bool(name: str, text: str) -> bool:
@@ -76,28 +188,41 @@ def parse_size(name: str, text: str) -> int:
     return value
 
 
+def split_hosts(value: str | Iterable[str]) -> tuple[str, ...]:
+    """``"a.test, b.test:8080"`` or a list of names → a tuple of names, blanks dropped."""
+    items = value.split(",") if isinstance(value, str) else value
+    return tuple(h.strip() for h in items if h.strip())
+
+
+def parse_value(f: Field[Any], where: str, text: str) -> Any:
+    """Read one setting's text (from the environment or a flag) as its kind says."""
+    kind = f.metadata["kind"]
+    if kind == "int":
+        try:
+            return int(text)
+        except ValueError:
+            raise ConfigError(f"{where} must be a whole number (got {text!r})") from None
+    if kind == "size":
+        return parse_size(where, text)
+    if kind == "bool":
+        return _parse_bool(where, text)
+    if kind == "path":
+        return Path(text) if text else None
+    if kind == "hosts":
+        return split_hosts(text)
+    if kind == "choice" and text not in f.metadata["choices"]:
+        raise ConfigError(f"{where} must be one of {', '.join(f.metadata['choices'])} (got {text!r})")
+    if f.name == "admin_token":
+        return text or None
+    return text
+
+
 def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Read MOCKSERVER_<FIELD> variables into settings values."""
     env = os.environ if environ is None else environ
     out: dict[str, Any] = {}
     for f in fields(Settings):
-        if f.name == "extra":
-            continue
-        key = ENV_PREFIX + f.name.upper()
-        if key not in env:
-            continue
-        text = env[key]
-        if f.name in {"port", "first_id", "journal_limit"}:
-            try:
-                out[f.name] = int(text)
-            except ValueError:
-                raise ConfigError(f"{key} must be a whole number (got {text!r})") from None
-        elif f.name == "max_body_size":
-            out[f.name] = parse_size(key, text)
-        elif f.name in {"strict", "log_calls"}:
-            out[f.name] = _parse_bool(key, text)
-        elif f.name in {"contracts", "state", "credentials"}:
-            out[f.name] = Path(text) if text else None
-        else:
-            out[f.name] = text or None if f.name == "admin_token" else text
+        key = env_name(f.name)
+        if key in env:
+            out[f.name] = parse_value(f, key, env[key])
     return out

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ContractError
+from .errors import ApiError, ContractError, Violation, preview
 
 PROPERTY_TYPES = frozenset({"enum", "bytes", "string", "int32", "bool"})
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -151,6 +151,19 @@ class ContractSet:
             if c.name.lower() == name.lower():
                 return c
         raise KeyError(name)
+
+    def operation(self, path: str | None) -> str | None:
+        """Turn an agent path (any prefix, any case) or an operation name into the operation's name."""
+        if path is None:
+            return None
+        contract, _prefix = self.match(path if path.startswith("/") else "/" + path)
+        if contract is not None:
+            return contract.name
+        by_name = {c.name.lower(): c.name for c in self.contracts}
+        if path.lower() in by_name:
+            return by_name[path.lower()]
+        known = ", ".join(c.name for c in self.contracts)
+        raise ApiError(400, [Violation("fault.path", f"an agent path or operation name ({known})", preview(path, 60))])
 
     def match(self, path: str) -> tuple[Contract | None, str]:
         """Find the contract for a request path; return it with the tenant prefix.

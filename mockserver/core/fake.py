@@ -19,19 +19,22 @@ from .binding import Binding, bind
 from .config import Settings
 from .contract import Contract, ContractSet
 from .coverage import compute
-from .errors import ApiError, Violation, preview
+from .errors import ApiError, ConfigError, Violation, preview
 from .exchange import Outcome, RawRequest, new_outcome
 from .faults import FaultInjection, FaultSet, Hit
 from .headers import HeaderCache, HeaderFacts, check_header_sizes
-from .images import ImageInfo
+from .hints import explain_misfiled
 from .journal import CallList
 from .loader import load_contracts
 from .locales import parse_select, read_locale
 from .negotiation import JSON_ANSWER, Answer, error_media, negotiate, request_media
 from .records import NO_AUTH, NO_LOCALE, AuthInfo, Locale, new_record
+from .refusals import record_refusal
 from .state import State, Storage
 from .storage.memory import ImageStore
 from .storage.sqlite import SqliteStorage
+from .summary import loggable_result, summarise
+from .tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
 
 
 class _Call:
@@ -71,10 +74,16 @@ class Fake(Assertions, FaultInjection):
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
         if storage is None and self.settings.state is not None:
             storage = SqliteStorage(self.settings.state)
-        self.state = State(self.settings.first_id, self.settings.journal_limit, storage)
+        self.state = State(self.settings.first_id, self.settings.journal_limit, storage, self.settings.image_budget)
         self.faults = FaultSet()
         self.credentials = auth.load_store(self.settings.credentials)
         self.header_cache = HeaderCache()
+        self.started = time.time()
+        self.tenants: Tenants[Fake] | None = None
+        if self.settings.tenants == "isolated":
+            self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
+            for name in stored_tenants(self.settings.state) if self.settings.state is not None else ():
+                self.tenants.get(name)  # reopen what a restart left, so /_calls shows every tenant
 
     # ---- the user's view -------------------------------------------------------------------
 
@@ -107,27 +116,50 @@ class Fake(Assertions, FaultInjection):
         return self.state.ids.peek
 
     def reset(self) -> None:
-        """Forget everything: ids start again at the first id; journal and images are cleared."""
+        """Forget everything: ids start again at the first id; journal and images are cleared.
+
+        With isolated tenants this resets every tenant too.
+        """
         self.state.reset()
         self.faults.clear()
+        for _name, tenant in self.tenants.items() if self.tenants is not None else ():
+            tenant.reset()
+
+    def release(self) -> None:
+        """Release the state (a --state file is unlocked), every tenant's too. Idempotent."""
+        for _name, tenant in self.tenants.items() if self.tenants is not None else ():
+            tenant.state.close()
+        self.state.close()
 
     def resolve_operation(self, path: str | None) -> str | None:
         """Turn a fault's `path` (agent path with any prefix, or operation name) into an operation name."""
-        if path is None:
-            return None
-        contract, _prefix = self.contracts.match(path if path.startswith("/") else "/" + path)
-        if contract is not None:
-            return contract.name
-        by_name: dict[str, str] = {c.name.lower(): c.name for c in self.contracts}
-        if path.lower() in by_name:
-            return by_name[path.lower()]
-        known = ", ".join(c.name for c in self.contracts)
-        raise ApiError(400, [Violation("fault.path", f"an agent path or operation name ({known})", preview(path, 60))])
+        return self.contracts.operation(path)
+
+    def tenant(self, name: str) -> Fake:
+        """One tenant's own fake (``fake.tenant("Cust12345").calls``); needs ``tenants="isolated"``."""
+        if self.tenants is None:
+            raise ConfigError(
+                f"tenants are shared in this fake, so {name!r} has no state of its own; "
+                "start it with tenants='isolated'"
+            )
+        try:
+            return self.tenants.get(name)
+        except ApiError as err:
+            raise ConfigError(err.text) from None
+
+    def _new_tenant(self, name: str) -> Fake:
+        state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
+        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
 
     # ---- the pipeline ----------------------------------------------------------------------
 
     def process(self, raw: RawRequest) -> Outcome:
         """Answer one request and journal it. Never raises for anything a client can send."""
+        if self.tenants is not None and (name := tenant_of(raw.path)):
+            try:
+                return self.tenants.get(name).process(raw)
+            except ApiError as err:  # not a tenant name, or one too many: answered by the default tenant
+                return record_refusal(self.state.journal, raw.method, raw.path, err)
         started = time.time()
         contract, prefix = self.contracts.match(raw.path)
         call = _Call()
@@ -163,14 +195,14 @@ class Fake(Assertions, FaultInjection):
             facts.redacted if facts is not None else auth.redact_headers(raw.headers),
             call.auth,
             call.locale,
-            _summarise(call.binding),
+            summarise(call.binding),
             status,
             result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
             violations,
             tuple(call.warnings),
             call.content_type,
             media_of(ctype),
-            _loggable(result.value) if result is not None else None,
+            loggable_result(result.value) if result is not None else None,
             call.fault.label if call.fault else None,
             call.extra or _NO_EXTRA,
         )
@@ -247,7 +279,7 @@ class Fake(Assertions, FaultInjection):
         if self.settings.strict and call.warnings:
             raise ApiError(400, binding.violations + call.warnings)
         if binding.violations:
-            raise ApiError(400, binding.violations)
+            raise ApiError(400, explain_misfiled(body_media.family, pairs, binding.violations))
         # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
         type_ = binding.values.get("Type")
         call.fault = self.faults.match(contract.name, type_ if isinstance(type_, str) else None, call.auth.principal)
@@ -263,23 +295,6 @@ class Fake(Assertions, FaultInjection):
 
 
 _NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
-
-
-def _summarise(binding: Binding | None) -> dict[str, Any]:
-    if binding is None:
-        return {}
-    out: dict[str, Any] = {}
-    for name, value in binding.values.items():
-        out[name] = binding.images[name] if isinstance(value, bytes) and name in binding.images else value
-    return out
-
-
-def _loggable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return ImageInfo.of(value).to_json()
-    if isinstance(value, dict):
-        return None  # a GET description: not worth keeping per call
-    return value
 
 
 __all__ = ["Fake", "Outcome", "RawRequest"]

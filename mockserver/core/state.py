@@ -10,6 +10,7 @@ from typing import Protocol
 
 from .ids import IdSequence
 from .journal import CallLog
+from .storage.errors import DEFAULT_IMAGE_BUDGET
 from .storage.memory import ImageStore, MemoryStorage
 
 
@@ -18,6 +19,10 @@ class Storage(Protocol):
 
     def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
         """Return the image store, journal and attachments, restoring `ids` from what is kept."""
+        ...
+
+    def before_reset(self) -> None:
+        """Empty what is kept, in one step if the storage can (the pieces then clear what they hold)."""
         ...
 
     def after_reset(self, next_id: int) -> None:
@@ -30,17 +35,29 @@ class Storage(Protocol):
 
 
 class State:
-    """Everything a fake remembers; one per fake, nothing global."""
+    """Everything a fake remembers; one per fake, nothing global.
 
-    def __init__(self, first_id: int = 1, journal_limit: int = 10_000, storage: Storage | None = None) -> None:
+    `image_budget` bounds the bytes of stored images (0 = unlimited): past it the oldest
+    images' bytes are dropped and their metadata kept (see `ImageStore`).
+    """
+
+    def __init__(
+        self,
+        first_id: int = 1,
+        journal_limit: int = 10_000,
+        storage: Storage | None = None,
+        image_budget: int = DEFAULT_IMAGE_BUDGET,
+    ) -> None:
         self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.ids = IdSequence(first_id)
         self.images, self.journal, self.attachments = self.storage.open(self.ids, journal_limit)
+        self.images.limit_to(image_budget)  # a state file opened with a smaller budget evicts now
 
     def attach(self, kind: str, key: int, blob_id: int) -> None:
         self.attachments.setdefault(kind, {})[key] = blob_id
 
     def reset(self) -> None:
+        self.storage.before_reset()  # first: a state file that cannot be emptied leaves everything as it was
         self.ids.reset()
         self.images.clear()
         self.journal.clear(reset_seq=True)

@@ -1,4 +1,10 @@
-"""Reading a request body within the size limit, as IIS would: 413 past it, 400 for a body cut short."""
+"""Reading a request body within the limits, as IIS would: 413 past the size limit, 400 for a body cut short.
+
+Nothing here runs before the header steps have passed (`core.precheck`): a request that is
+refused for its headers has no byte of its body read or reserved. The buffer grows with what
+arrives, never with what Content-Length declares, so a lying Content-Length reserves nothing;
+and every body being read shares one budget (``max_body_memory``): past it, a 503.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,47 @@ from collections.abc import Awaitable
 from aiohttp import HttpVersion11, web
 
 from ..core.errors import ApiError, Violation
-from .responses import FAKE_KEY
 
 # Seconds to wait for the next body bytes before giving up with a 400, as http.sys's EntityBody
 # timer does: a stalled client or a chunk aiohttp could not parse would otherwise hold a handler forever.
 BODY_IDLE_TIMEOUT = 120.0
+# Told to a client refused for want of room: the bodies in progress are usually done by then.
+BUSY_RETRY_AFTER = "1"
+
+
+class BodyBudget:
+    """The bytes held by request bodies being read or processed, across every connection of one app."""
+
+    __slots__ = ("held", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.held = 0
+
+
+BUDGET_KEY: web.AppKey[BodyBudget] = web.AppKey("body_budget", BodyBudget)
+
+
+class Hold:
+    """What one request has taken from the budget, given back in one go when it is done."""
+
+    __slots__ = ("budget", "taken")
+
+    def __init__(self, budget: BodyBudget) -> None:
+        self.budget = budget
+        self.taken = 0
+
+    def take(self, size: int) -> bool:
+        budget = self.budget
+        if budget.held + size > budget.limit:
+            return False
+        budget.held += size
+        self.taken += size
+        return True
+
+    def release(self) -> None:
+        self.budget.held -= self.taken
+        self.taken = 0
 
 
 async def _idle(read: Awaitable[bytes]) -> bytes:
@@ -20,46 +62,55 @@ async def _idle(read: Awaitable[bytes]) -> bytes:
         return await read
 
 
-async def read_body(request: web.Request, limit: int) -> tuple[bytes | bytearray, ApiError | None]:
-    """Read the body up to `limit` bytes; past it, stop reading and report 413."""
+def declared_too_large(request: web.Request, limit: int) -> ApiError | None:
+    """The 413 for a Content-Length past `limit`: known from the headers, before anything else."""
     declared = request.content_length
     if declared is not None and declared > limit:
-        return b"", _too_large(limit, f"Content-Length {declared}")
-    if declared is not None:
-        try:
-            # A small body has usually arrived with the headers: take it without arming a timer.
-            first = request.content.read_nowait(declared)
-        except Exception as exc:  # the client already went away
-            return b"", _truncated(declared, exc)
-        if len(first) == declared:
-            return first, None
-        # One buffer of the declared size filled in place: readexactly() would hold every chunk
-        # and then join them into a second full copy.
-        data = bytearray(declared)
-        data[: len(first)] = first
-        got = len(first)
-        del first
-        try:
-            while got < declared:
-                chunk = await _idle(request.content.read(declared - got))
-                if not chunk:
-                    raise asyncio.IncompleteReadError(bytes(data[:got]), declared)
-                data[got : got + len(chunk)] = chunk
-                got += len(chunk)
-        except Exception as exc:  # the client went away or sent less than it declared
-            return b"", _truncated(declared, exc)
-        return data, None
+        return _too_large(limit, f"Content-Length {declared}")
+    return None
+
+
+async def read_body(request: web.Request, limit: int, hold: Hold) -> tuple[bytes | bytearray, ApiError | None]:
+    """Read the body up to `limit` bytes, taking what arrives from the budget as it arrives.
+
+    Past `limit` stop reading and report 413; past the budget, 503. On any failure the buffer is
+    emptied at once, so an abandoned request gives its memory back before its answer is written.
+    """
+    stream = request.content
+    declared = request.content_length
     buf = bytearray()
     try:
+        # A small body has usually arrived with the headers: take it whole, without arming a timer.
+        first = stream.read_nowait(-1)
+        if declared is not None and len(first) == declared:
+            return (first, None) if hold.take(declared) else (b"", _busy(hold.budget))
+        chunk = first
+        del first
         while True:
-            chunk = await _idle(request.content.readany())
-            if not chunk:
+            if chunk:
+                if len(buf) + len(chunk) > limit:
+                    buf.clear()
+                    return b"", _too_large(limit, f"more than {limit} bytes (chunked)")
+                if not hold.take(len(chunk)):
+                    buf.clear()
+                    return b"", _busy(hold.budget)
+                buf += chunk
+            if stream.at_eof():
                 break
-            buf += chunk
-            if len(buf) > limit:
-                return b"", _too_large(limit, f"more than {limit} bytes (chunked)")
-    except Exception as exc:
-        return b"", _truncated(None, exc)
+            chunk = await _idle(stream.readany())
+            if not chunk:  # the end: a short one is caught below
+                break
+    except Exception as exc:  # the client went away, stalled, or sent a chunk aiohttp could not parse
+        # The stream keeps this exception: its traceback would keep this frame, and so `buf`, alive.
+        exc.__traceback__ = None
+        buf.clear()
+        return b"", _truncated(declared, exc)
+    except BaseException:  # cancelled: let go of the buffer before the task's exception keeps it
+        buf.clear()
+        raise
+    if declared is not None and len(buf) != declared:
+        buf.clear()
+        return b"", _truncated(declared, asyncio.IncompleteReadError(b"", declared))
     return buf, None
 
 
@@ -72,13 +123,28 @@ def _too_large(limit: int, got: str) -> ApiError:
     )
 
 
+def _busy(budget: BodyBudget) -> ApiError:
+    return ApiError(
+        503,
+        [
+            Violation(
+                "body",
+                f"room within the {budget.limit} bytes all request bodies may hold at once (--max-body-memory)",
+                f"{budget.held} bytes held by bodies in progress",
+            )
+        ],
+        message="The fake is holding as many request bodies as its memory limit allows; try again shortly.",
+        headers={"Connection": "close", "Retry-After": BUSY_RETRY_AFTER},
+    )
+
+
 def _truncated(declared: int | None, exc: BaseException) -> ApiError:
     expected = f"{declared} bytes as declared by Content-Length" if declared is not None else "a complete body"
     return ApiError(400, [Violation("body", expected, f"a body cut short ({type(exc).__name__})")])
 
 
-async def answer_and_hang_up(request: web.Request, response: web.Response) -> None:
-    """Send the 413 now and drop the connection, so the rest of the body is never read.
+async def answer_and_hang_up(request: web.Request, response: web.StreamResponse) -> None:
+    """Send the answer now and drop the connection, so the rest of the body is never read.
 
     Left alone, aiohttp would keep the connection and read (and discard) the remaining body
     for up to ten seconds before answering the next request.
@@ -90,12 +156,20 @@ async def answer_and_hang_up(request: web.Request, response: web.Response) -> No
         request.protocol.force_close()
 
 
-async def continue_within_limit(request: web.Request) -> None:
-    """Say ``100 Continue`` only to a body that fits; an oversized one gets its 413 unsent."""
-    if request.version != HttpVersion11 or request.headers.get("Expect", "").lower() != "100-continue":
-        return  # other expectations are ignored rather than answered 417 outside the error shape
-    declared = request.content_length
-    if declared is not None and declared > request.app[FAKE_KEY].settings.max_body_size:
-        return
-    await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-    request.writer.output_size = 0  # the 100 is not part of the response body
+def expects_continue(request: web.Request) -> bool:
+    """An HTTP/1.1 ``Expect: 100-continue``: the client waits for a go-ahead before sending the body.
+
+    Other expectations are ignored rather than answered 417 outside the error shape.
+    """
+    return request.version == HttpVersion11 and request.headers.get("Expect", "").lower() == "100-continue"
+
+
+async def hold_continue(request: web.Request) -> None:
+    """The route's expect handler: say nothing yet. `grant_continue` says it once the headers pass."""
+
+
+async def grant_continue(request: web.Request) -> None:
+    """Say ``100 Continue``: called only once the headers have passed and the body fits."""
+    if expects_continue(request):
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        request.writer.output_size = 0  # the 100 is not part of the response body

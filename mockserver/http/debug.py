@@ -1,30 +1,35 @@
 """Routes under /_ for people and tests: the journal, stored images, reset, health.
 
 These requests are not journaled, so that looking at the journal never changes it. With an
-admin token set, every /_ route wants ``Authorization: Bearer TOKEN`` or ``?token=TOKEN``.
+admin token set, every /_ route wants ``Authorization: Bearer TOKEN`` or ``?token=TOKEN``;
+`guard` refuses what a web page may have sent on someone's behalf (see there).
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from ..core import media
+from ..core.about import VERSION
 from ..core.errors import ApiError, Violation, preview
 from ..core.images import content_type
-from ..core.journal import CallList
+from ..core.storage.errors import evicted_error
+from .calls import clear_calls, list_calls, one_call
 from .faults import FAULT_ROUTES
-from .page import render_calls
-from .responses import error_response, fake_of, json_response
+from .guard import debug_routes_status, refusal
+from .responses import error_response, fake_of, json_response, root_of, whole_number
 
+log = logging.getLogger("mockserver")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FILTERS = ("since", "limit", "outcome")
-OUTCOMES = ("accepted", "rejected")
-PAGE_LIMIT = 200  # the HTML page shows at most this many calls unless ?limit= says otherwise
 # A stored image is whatever a client sent; served on our origin it must not run scripts (SVG).
 IMAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+# Images go out in slices of the stored bytes, each written once the client took the last:
+# a slow reader holds one slice of buffer, not a copy of the image.
+IMAGE_CHUNK = 256 * 1024
 
 
 def _authorised(request: web.Request, token: str) -> bool:
@@ -42,7 +47,8 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
     allow = ", ".join(sorted(methods))
 
     async def handle(request: web.Request) -> web.StreamResponse:
-        token = fake_of(request).settings.admin_token
+        settings = root_of(request).settings  # the token and the guards are the whole fake's, not a tenant's
+        token = settings.admin_token
         if token and not _authorised(request, token):
             header = request.headers.get("Authorization")
             got = "no Authorization header and no ?token=" if header is None else f"Authorization {preview(header, 12)}"
@@ -54,6 +60,10 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
                     message="The /_ routes of this fake need its admin token (--admin-token).",
                 )
             )
+        refused = refusal(request, settings)
+        if refused is not None:
+            log.warning("refused %s %s: %s", request.method, request.path, refused.violations[0].message)
+            return error_response(refused)
         handler = methods.get("GET" if request.method == "HEAD" else request.method, fallback)
         if handler is None:
             return error_response(
@@ -64,102 +74,23 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
                     message=f"The method {request.method} is not allowed for {request.path}; use {allow}.",
                 )
             )
-        return await handler(request)
+        try:
+            return await handler(request)
+        except ApiError as err:  # an unknown tenant prefix, a bad filter, a damaged state file: never a 500
+            return error_response(err)
 
     return handle
 
 
-def _int_param(name: str, raw: str, minimum: int) -> int:
-    if raw.strip().isdigit() and int(raw) >= minimum:
-        return int(raw)
-    raise ApiError(400, [Violation(f"query.{name}", f"a whole number of at least {minimum}", preview(raw, 20))])
-
-
-def _filtered(request: web.Request, default_limit: int | None) -> CallList:
-    """Apply ?since=, ?outcome= and ?limit= (unknown parameters are a 400, not silently ignored)."""
-    for name in request.query:
-        if name not in FILTERS and name != "token":
-            raise ApiError(400, [Violation(f"query.{name}", f"one of {', '.join(FILTERS)}", preview(name, 30))])
-    journal = fake_of(request).state.journal
-    query = request.query
-    calls = journal.since(_int_param("since", query["since"], 0)) if "since" in query else journal.snapshot()
-    if "outcome" in query:
-        outcome = query["outcome"]
-        if outcome not in OUTCOMES:
-            raise ApiError(400, [Violation("query.outcome", "accepted or rejected", preview(outcome, 20))])
-        calls = calls.filter(outcome=outcome)
-    limit = _int_param("limit", query["limit"], 1) if "limit" in query else default_limit
-    if limit is not None and len(calls) > limit:
-        # After ?since= a client pages forward, so it gets the oldest; otherwise the newest matter.
-        calls = calls[:limit] if "since" in query else calls[-limit:]
-    return calls
-
-
-def _wants_html(request: web.Request) -> bool:
-    accept = request.headers.get("Accept", "")
-    items, _problems = media.parse_accept(accept)  # malformed entries are skipped, not fatal
-    return media.negotiate(items, ("application/json", "text/html")) == "text/html"
-
-
-async def list_calls(request: web.Request) -> web.Response:
-    fake = fake_of(request)
-    html = _wants_html(request)
-    try:
-        calls = _filtered(request, PAGE_LIMIT if html else None)
-    except ApiError as err:
-        return error_response(err)
-    if html:
-        # Images load without our Authorization header, so their URLs carry the token.
-        token = fake.settings.admin_token
-        page = render_calls(list(calls), fake.state.journal.dropped, fake.images, token, dict(request.query))
-        return web.Response(
-            text=page,
-            content_type="text/html",
-            charset="utf-8",
-            headers={
-                "Content-Security-Policy": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'",
-                "Referrer-Policy": "no-referrer",
-                "Cache-Control": "no-store",
-            },
-        )
-    return json_response({"calls": [r.to_json() for r in calls], "dropped": fake.state.journal.dropped})
-
-
-async def clear_calls(request: web.Request) -> web.Response:
-    journal = fake_of(request).state.journal
-    cleared = len(journal)
-    journal.clear()
-    return json_response({"cleared": cleared})
-
-
-async def one_call(request: web.Request) -> web.Response:
-    raw = request.match_info["seq"]
-    try:
-        seq = _int_param("seq", raw, 1)
-    except ApiError:
-        return error_response(
-            ApiError(400, [Violation("path.seq", "a call's sequence number (1, 2, …)", preview(raw, 20))])
-        )
-    record = fake_of(request).state.journal.get(seq)
-    if record is None:
-        return error_response(
-            ApiError(
-                404,
-                [Violation("path.seq", "the seq of a call still in the journal", str(seq))],
-                message=f"No call #{seq} in the journal.",
-            )
-        )
-    return json_response(record.to_json())
-
-
-async def image(request: web.Request) -> web.Response:
+async def image(request: web.Request) -> web.StreamResponse:
     fake = fake_of(request)
     raw = request.match_info["blob_id"]
-    if not raw.isdigit():
+    blob_id = whole_number(raw)
+    if blob_id is None:
         return error_response(
             ApiError(400, [Violation("path.blob_id", "a blob id (a whole number)", preview(raw, 20))])
         )
-    entry = fake.images.entry(int(raw))
+    entry = fake.images.entry(blob_id)
     if entry is None:
         return error_response(
             ApiError(
@@ -168,15 +99,25 @@ async def image(request: web.Request) -> web.Response:
                 message=f"No image with blob id {raw}.",
             )
         )
-    return web.Response(
-        body=entry.data,
-        content_type=content_type(entry.info.format),
-        headers={
-            "Content-Security-Policy": IMAGE_CSP,
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "no-store",
-        },
+    if entry.data is None:
+        return error_response(evicted_error(entry.blob_id, fake.images.budget, "path.blob_id"))
+    return await _send_bytes(request, entry.data, content_type(entry.info.format))
+
+
+async def _send_bytes(request: web.Request, data: bytes, ctype: str) -> web.StreamResponse:
+    """Stream `data` in slices of the one stored object (no per-request copy of the image)."""
+    resp = web.StreamResponse(
+        headers={"Content-Security-Policy": IMAGE_CSP, "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
     )
+    resp.content_type = ctype
+    resp.content_length = len(data)
+    await resp.prepare(request)
+    if request.method != "HEAD":
+        view = memoryview(data)
+        for start in range(0, len(data), IMAGE_CHUNK):
+            await resp.write(view[start : start + IMAGE_CHUNK])
+    await resp.write_eof()
+    return resp
 
 
 async def reset(request: web.Request) -> web.Response:
@@ -186,8 +127,24 @@ async def reset(request: web.Request) -> web.Response:
 
 
 async def health(request: web.Request) -> web.Response:
+    """What is running: version, uptime, the settings in force (no secrets), tenants and counts."""
     fake = fake_of(request)
-    return json_response({"status": "ok", "next_id": fake.next_id, "calls": len(fake.state.journal)})
+    tenants = list(fake.tenants.items()) if fake.tenants is not None and "tenant" not in request.match_info else []
+    everyone = [fake, *(t for _name, t in tenants)]
+    return json_response(
+        {
+            "status": "ok",
+            "version": VERSION,
+            "uptime_s": round(time.time() - fake.started, 3),
+            "next_id": fake.next_id,
+            "calls": sum(len(f.state.journal) for f in everyone),
+            "images": sum(len(f.images) for f in everyone),
+            "faults": sum(len(f.faults) for f in everyone),
+            "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
+            "settings": fake.settings.public(),
+            "debug_routes": debug_routes_status(fake.settings),
+        }
+    )
 
 
 async def coverage(request: web.Request) -> web.Response:
@@ -216,8 +173,38 @@ async def unknown(request: web.Request) -> web.Response:
     )
 
 
-def add_debug_routes(app: web.Application) -> None:
-    """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path."""
-    for path, methods in ROUTES.items():
-        app.router.add_route("*", path, _guarded(methods))
-    app.router.add_route("*", "/_{tail:.*}", _guarded({}, fallback=unknown))
+async def favicon(request: web.Request) -> web.Response:
+    """What a browser asks for beside the /_calls page: nothing, and not a call to journal."""
+    return web.Response(status=204, headers={"Cache-Control": "max-age=86400"})
+
+
+def unknown_among(routes: Mapping[str, Mapping[str, Handler]]) -> Handler:
+    """`unknown` for a set of routes other than ROUTES."""
+
+    async def handle(request: web.Request) -> web.Response:
+        known = ", ".join(f"{m} {p}" for p, methods in routes.items() for m in methods)
+        violation = Violation("path", f"a debug route ({known})", preview(request.path, 60))
+        return error_response(ApiError(404, [violation], message=f"No debug route {request.path}."))
+
+    return handle
+
+
+def add_debug_routes(
+    app: web.Application, routes: Mapping[str, Mapping[str, Handler]] | None = None, *, tenants: bool = False
+) -> None:
+    """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path.
+
+    `routes` replaces ROUTES (a proxy serves its own set). With `tenants` (isolated tenants) each
+    route is served under ``/{tenant}`` too, as that tenant's view.
+    """
+    served = ROUTES if routes is None else routes
+    fallback = _guarded({}, fallback=unknown if routes is None else unknown_among(served))
+    for path, methods in served.items():
+        guarded = _guarded(methods)
+        app.router.add_route("*", path, guarded)
+        if tenants:
+            app.router.add_route("*", "/{tenant}" + path, guarded)
+    app.router.add_route("*", "/_{tail:.*}", fallback)
+    if tenants:
+        app.router.add_route("*", "/{tenant}/_{tail:.*}", fallback)
+    app.router.add_get("/favicon.ico", favicon)

@@ -15,7 +15,7 @@ from aiohttp import web
 from ..core.errors import ApiError, Violation, preview
 from ..core.exchange import Outcome
 from ..core.faults import Hit, parse_fault
-from .responses import error_response, fake_of, json_response, to_response
+from .responses import error_response, fake_of, json_response, to_response, whole_number
 
 
 async def act_out(hit: Hit, request: web.Request, outcome: Outcome) -> web.StreamResponse:
@@ -62,6 +62,7 @@ async def add_faults(request: web.Request) -> web.Response:
     """Accept one fault object or a list of them; all are checked before any is added."""
     fake = fake_of(request)
     try:
+        _json_content_type(request)
         try:
             data = json.loads(await request.read() or b"null")
         except (ValueError, UnicodeDecodeError) as exc:
@@ -83,14 +84,28 @@ async def add_faults(request: web.Request) -> web.Response:
     return json_response({"faults": [h.to_json() for h in handles]}, 201)
 
 
+def _json_content_type(request: web.Request) -> None:
+    """A JSON body says so: a form or text/plain body is what a cross-site page can send unasked."""
+    media_type = request.content_type.lower()  # aiohttp's default without a header: application/octet-stream
+    if media_type == "application/json" or (media_type.startswith("application/") and media_type.endswith("+json")):
+        return
+    got = request.headers.get("Content-Type")
+    raise ApiError(
+        415,
+        [Violation("header.Content-Type", "application/json", preview(got, 40) if got else "no Content-Type")],
+        message="POST /_faults takes a JSON body sent as Content-Type: application/json.",
+    )
+
+
 async def clear_faults(request: web.Request) -> web.Response:
     return json_response({"cleared": fake_of(request).faults.clear()})
 
 
 async def remove_fault(request: web.Request) -> web.Response:
     raw = request.match_info["id"]
-    if raw.isdigit() and fake_of(request).faults.remove(int(raw)):
-        return json_response({"removed": int(raw)})
+    number = whole_number(raw)
+    if number is not None and fake_of(request).faults.remove(number):
+        return json_response({"removed": number})
     return error_response(
         ApiError(404, [Violation("path.id", "the id of an injected fault (GET /_faults)", preview(raw, 20))])
     )

@@ -5,7 +5,8 @@ Everything a client sent is HTML-escaped; long values wrap so the page never scr
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 from urllib.parse import urlencode
@@ -55,6 +56,8 @@ def _time(record: CallRecord) -> tuple[str, str]:
 
 def _request_cell(r: CallRecord) -> str:
     parts = [f"<code>{_e(r.method)} {_e(r.path)}</code>"]
+    if r.prefix.strip("/"):
+        parts.append(f'<div class="muted tenant">tenant {_e(r.prefix.strip("/"))}</div>')
     if r.query:
         shown = "&".join(f"{k}={v}" for k, v in r.query)
         parts.append(f'<div class="muted"><code>?{_e(_cut(shown))}</code></div>')
@@ -78,10 +81,10 @@ def _body_cell(r: CallRecord) -> str:
     return "".join(rows) or '<span class="muted">no body</span>'
 
 
-def _image_cell(r: CallRecord, stored: Mapping[int, bytes], token: str | None) -> str:
-    if r.blob_id is None or r.blob_id not in stored:
+def _image_cell(r: CallRecord, view: View, token: str | None) -> str:
+    if r.blob_id is None or not view.has_image(r):
         return ""
-    src = _e(_url(f"/_images/{r.blob_id}", token))
+    src = _e(_url(f"{view.base(r)}/_images/{r.blob_id}", token))
     return f'<a href="{src}"><img class="thumb" src="{src}" alt="blob {r.blob_id}" data-blob-id="{r.blob_id}"></a>'
 
 
@@ -107,22 +110,30 @@ def _outcome_cell(r: CallRecord) -> str:
     return head + warnings
 
 
-def _row(r: CallRecord, stored: Mapping[int, bytes], token: str | None) -> str:
+def _row(r: CallRecord, view: View, token: str | None) -> str:
     short, full = _time(r)
-    seq_link = _e(_url(f"/_calls/{r.seq}", token))
+    seq_link = _e(_url(f"{view.base(r)}/_calls/{r.seq}", token))
     return (
         f'<tr class="call {r.outcome}" data-seq="{r.seq}" data-status="{r.status}">'
         f'<td><a href="{seq_link}">#{r.seq}</a><div class="muted" title="{_e(full)}">{_e(short)}</div></td>'
         f"<td>{_request_cell(r)}</td><td>{_body_cell(r)}</td>"
-        f"<td>{_image_cell(r, stored, token)}</td><td>{_auth_cell(r)}</td>"
+        f"<td>{_image_cell(r, view, token)}</td><td>{_auth_cell(r)}</td>"
         f'<td class="outcome">{_outcome_cell(r)}</td></tr>'
     )
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """Where a record's own routes are (``""``, or ``/Cust1`` for an isolated tenant) and whether its image is kept."""
+
+    base: Callable[[CallRecord], str]
+    has_image: Callable[[CallRecord], bool]
 
 
 def render_calls(
     calls: Sequence[CallRecord],
     dropped: int,
-    stored: Mapping[int, bytes],
+    view: View,
     token: str | None,
     query: Mapping[str, str],
 ) -> str:
@@ -137,7 +148,7 @@ def render_calls(
     active = ", ".join(f"{k}={v}" for k, v in query.items() if k != "token")
     if active:
         shown += f" (filter: {_e(active)})"
-    rows = "".join(_row(r, stored, token) for r in reversed(calls))
+    rows = "".join(_row(r, view, token) for r in reversed(calls))
     if not rows:
         rows = '<tr class="empty"><td colspan="6" class="muted">No calls yet.</td></tr>'
     return (

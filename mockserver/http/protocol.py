@@ -18,7 +18,7 @@ from aiohttp.web_protocol import RequestHandler
 from ..core.errors import ApiError, Violation
 from ..core.fake import Fake
 from ..core.refusals import record_refusal
-from .responses import to_response
+from .responses import error_response, to_response
 
 UNPARSED_PATH = "(unparsed)"
 
@@ -36,11 +36,21 @@ def journal_refused(
         violation = Violation("request", "a well-formed HTTP/1.1 request", f"{kind}: {reason}")
         message = f"The request could not be read as HTTP: {reason}"
     err = ApiError(status, [violation], message=message)
+    if isinstance(exc, ApiError):  # the core's own answer (a damaged state file): sent as it stands
+        err = exc
     parsed = request.method != "UNKNOWN"
-    outcome = record_refusal(fake.state.journal, request.method, request.path if parsed else UNPARSED_PATH, err)
-    resp = to_response(outcome)
+    if parsed and not journaled_path(request.path):  # the /_ routes are never journaled, even on a crash
+        resp = error_response(err)
+    else:
+        outcome = record_refusal(fake.state.journal, request.method, request.path if parsed else UNPARSED_PATH, err)
+        resp = to_response(outcome)
     resp.force_close()
     return resp
+
+
+def journaled_path(path: str) -> bool:
+    """False for the fake's own /_ routes: looking at the fake never changes its journal."""
+    return not path.startswith("/_")
 
 
 # aiohttp's parser errors quote the raw bytes around the fault: the C parser on lines of their own

@@ -1,22 +1,43 @@
-"""What every handler of the shell shares: the app's key to its fake, and turning values into responses."""
+"""What every handler of the shell shares: the app's key to its fake, turning values into responses, reading ids."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 
 from ..core.codecs import encode_json
-from ..core.errors import ApiError
+from ..core.errors import ApiError, Violation, preview
 from ..core.exchange import Outcome
 from ..core.fake import Fake
+from ..core.records import CallRecord
 
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
+# ASCII digits only ("²".isdigit() is True, int("²") fails) and at most 18 of them, so every id
+# fits SQLite's 64-bit integers and int() never meets Python's limit on digits.
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def root_of(request: web.Request) -> Fake:
+    """The fake this request's app serves (with isolated tenants, the default tenant and the registry)."""
+    return request.app[FAKE_KEY]
 
 
 def fake_of(request: web.Request) -> Fake:
-    """The fake this request's app serves."""
-    return request.app[FAKE_KEY]
+    """The fake a /_ route speaks for: the tenant named by ``/{tenant}/_…``, else the app's fake."""
+    root = request.app[FAKE_KEY]
+    name = request.match_info.get("tenant")
+    if not name:
+        return root
+    if root.tenants is None:
+        raise ApiError(
+            404,
+            [Violation("path", "a debug route without a tenant prefix (tenants are shared)", preview(name, 40))],
+            message=f"This fake shares one state between prefixes; /{preview(name, 40)}/_… needs --tenants isolated.",
+        )
+    return root.tenants.get(name)
 
 
 def to_response(outcome: Outcome) -> web.Response:
@@ -36,3 +57,19 @@ def json_response(value: object, status: int = 200, headers: Mapping[str, str] |
 def error_response(err: ApiError) -> web.Response:
     """An error in SuperOffice's shape, as JSON (the debug routes speak JSON only)."""
     return json_response(err.body(), err.status, err.headers)
+
+
+def tenant_name(record: CallRecord) -> str:
+    """The tenant a record belongs to: its URL prefix without slashes ('' for the default tenant)."""
+    return record.prefix.strip("/")
+
+
+def record_json(record: CallRecord) -> dict[str, Any]:
+    """A record as /_calls shows it: its own fields and the tenant it belongs to."""
+    return {**record.to_json(), "tenant": tenant_name(record)}
+
+
+def whole_number(raw: str) -> int | None:
+    """An id or filter value from a path or query, or None when it is not a plain whole number."""
+    text = raw.strip()
+    return int(text) if WHOLE_NUMBER.fullmatch(text) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -19,8 +20,9 @@ HEADER_PARSER_LIMIT = 256 * 1024
 class Site:
     """One fake served at ``settings.host:settings.port`` in the running event loop."""
 
-    def __init__(self, fake: Fake) -> None:
+    def __init__(self, fake: Fake, build: Callable[[Fake], web.Application] = build_app) -> None:
         self.fake = fake
+        self.build = build  # the application serving `fake` (a proxy builds its own)
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
 
@@ -36,7 +38,7 @@ class Site:
         settings = self.fake.settings
         runner = FakeRunner(
             self.fake,
-            build_app(self.fake),
+            self.build(self.fake),
             access_log=None,
             handle_signals=False,
             max_line_size=HEADER_PARSER_LIMIT,

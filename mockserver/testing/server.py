@@ -49,7 +49,7 @@ class FakeServer(Fake):
         """Stop serving. Safe to call more than once."""
         self.serving_loop = None
         await self._site.close()
-        self.state.close()  # release a --state file so a restarted fake can open it
+        self.release()  # unlock a --state file (every tenant's) so a restarted fake can open it
 
     async def __aenter__(self) -> FakeServer:
         return await self.start()

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientResponse, ClientSession
 
+import mockserver
 from mockserver import FakeServer
 
 from ..support import GIF, PNG, json_headers, save_body
@@ -176,7 +177,31 @@ async def test_reset_restarts_ids_and_clears_journal_and_images(served: tuple[Fa
 
 async def test_health(served: tuple[FakeServer, ClientSession]) -> None:
     fake, http = served
-    assert await get_json(http, fake.url + "/_health") == {"status": "ok", "next_id": 33, "calls": 0}
+    health = await get_json(http, fake.url + "/_health")
+    assert {k: health[k] for k in ("status", "next_id", "calls", "images", "faults")} == {
+        "status": "ok",
+        "next_id": 33,
+        "calls": 0,
+        "images": 0,
+        "faults": 0,
+    }
+    assert health["version"] == mockserver.__version__
+    assert health["uptime_s"] >= 0
+    assert health["tenants"] == {"mode": "shared", "count": 0, "names": []}
+    assert health["debug_routes"] == "loopback only: no admin token; Host must name this machine or an allowed host"
+    assert health["settings"]["first_id"] == 33 and health["settings"]["admin_token"] == "unset"
+    await save(fake, http)
+    fake.inject("delay", delay_ms=1)
+    after = await get_json(http, fake.url + "/_health")
+    assert (after["calls"], after["images"], after["faults"]) == (1, 1, 1)
+
+
+async def test_health_never_shows_a_secret() -> None:
+    settings = {"port": 0, "admin_token": "s3cret-admin", "credentials": {"users": {"u": "p4ss"}}}
+    async with FakeServer(**settings) as fake, ClientSession(headers={"Authorization": "Bearer s3cret-admin"}) as http:
+        text = await (await http.get(fake.url + "/_health")).text()
+    assert "s3cret-admin" not in text and "p4ss" not in text
+    assert '"admin_token":"set"' in text and '"credentials":"set"' in text
 
 
 async def test_wrong_method_and_unknown_route_get_the_error_shape(served: tuple[FakeServer, ClientSession]) -> None:

@@ -383,7 +383,7 @@ def test_faults_over_http_post_get_delete(threaded: ThreadedFakeServer) -> None:
 def test_bad_faults_over_http_are_a_400_in_superoffice_shape(
     threaded: ThreadedFakeServer, body: bytes, location: str
 ) -> None:
-    resp = requests.post(threaded.url + "/_faults", data=body, timeout=5)
+    resp = requests.post(threaded.url + "/_faults", data=body, headers={"Content-Type": "application/json"}, timeout=5)
     assert resp.status_code == 400
     error = resp.json()
     assert error["Error"] is True and error["ErrorType"] == "ArgumentException"

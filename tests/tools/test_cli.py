@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import mockserver
+from mockserver import Settings
 from mockserver.core.errors import ConfigError
 from mockserver.tools.cli import build_parser, main, settings_from_args
 
@@ -184,6 +186,9 @@ class Served:
         match = re.match(r"mockserver listening on (http://\S+) ", first)
         assert match, f"unexpected first line {first!r}; stderr: {self.proc.stderr.read() if self.proc.stderr else ''}"
         self.url = match.group(1)
+        # Then the version and every setting in force, one line each, with where it came from.
+        # Printed with the first line in one write, so they are already in the pipe's read buffer.
+        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 1)]
 
     def line(self, timeout: float = 30) -> str:
         # A bound on the wait so a hung child fails the test instead of hanging the suite.
@@ -233,6 +238,10 @@ def test_serve_prints_real_url_logs_each_call_and_stops_cleanly(serve: type[Serv
     server = serve(["--port", "0", "--first-id", "7", "--contracts", str(SAVE_CONTRACT)], clean_env())
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+", server.url)
     assert not server.url.endswith(":0")
+    assert server.banner[0].startswith("  version ")
+    assert "  first_id = 7  (flag --first-id)\n" in server.banner
+    assert "  strict = False  (default)\n" in server.banner
+    assert "  log_calls = True  (mockserver serve)\n" in server.banner
     assert server.post(save_body()) == (200, b"7")
     assert server.line() == f"#1 POST {SAVE_PATH} -> 200 id 7\n"
     assert server.post(json.dumps({"Type": 1}).encode())[0] == 400
@@ -356,3 +365,53 @@ def test_binding_beyond_loopback_without_an_admin_token_warns(serve: type[Served
     warned = "without --admin-token" in err
     assert warned is (token is None), err
     assert "s3cret" not in err
+
+
+def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["--version"])
+    assert info.value.code == 0
+    assert capsys.readouterr().out == f"mockserver {mockserver.__version__}\n"
+
+
+def test_serve_help_names_the_environment_variable_of_every_option() -> None:
+    text = " ".join(build_parser()._subparsers._group_actions[0].choices["serve"].format_help().split())  # type: ignore[union-attr]
+    for name in Settings().public():
+        if name == "log_calls":
+            assert "MOCKSERVER_LOG_CALLS" in text  # under --quiet
+            continue
+        assert f"env MOCKSERVER_{name.upper()}" in text, name
+
+
+def test_log_format_json_writes_the_record_as_one_json_object(serve: type[Served]) -> None:
+    server = serve(["--port", "0", "--log-format", "json", "--contracts", str(SAVE_CONTRACT)], clean_env())
+    assert server.post(json.dumps({"Type": "PersonImage", "Image": "R0lGODlh", "Bogus": 1}).encode())[0] == 200
+    record = json.loads(server.line())
+    assert (record["seq"], record["status"], record["tenant"]) == (1, 200, "")
+    assert record["headers"] and all(value != BASIC for _name, value in record["headers"])
+
+
+def test_a_text_log_line_carries_the_first_warning(serve: type[Served]) -> None:
+    server = serve(["--port", "0", "--contracts", str(SAVE_CONTRACT)], clean_env())
+    assert server.post(json.dumps({"Type": "PersonImage", "Image": "R0lGODlh", "Bogus": 1}).encode())[0] == 200
+    line = server.line()
+    assert line.startswith(f"#1 POST {SAVE_PATH} -> 200 id 1; warning: ")
+
+
+def test_a_closed_pipe_ends_check_quietly_with_status_0() -> None:
+    # stdout is a pipe nobody reads (as `mockserver check | head -0`): the first write meets EPIPE.
+    code = (
+        "import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1)\n"
+        "from mockserver.tools.cli import main; sys.exit(main(['check']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_check_counts_properties_in_good_english(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one = tmp_path / "One.toml"
+    one.write_text((ROOT / "contracts" / "GetBlobStream.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["check", str(one)]) == 0
+    assert capsys.readouterr().out.endswith("(1 property)\n")
+    assert main(["check"]) == 0
+    assert "(1 properties)" not in capsys.readouterr().out

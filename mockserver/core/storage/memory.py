@@ -3,27 +3,41 @@
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from ..ids import IdSequence
 from ..images import ImageInfo
 from ..journal import CallLog
+from .errors import ImageEvicted
 
 
 @dataclass(frozen=True, slots=True)
 class StoredImage:
-    """An image as stored: the bytes once, plus what was said about them."""
+    """An image as stored: the bytes once, plus what was said about them.
+
+    `data` is None when the image budget evicted the bytes; everything else is still known.
+    """
 
     blob_id: int
-    data: bytes
+    data: bytes | None
     info: ImageInfo
     type: str | None
     description: str | None
 
+    @property
+    def evicted(self) -> bool:
+        return self.data is None
+
 
 class ImageStore(Mapping[int, bytes]):
-    """Blob id → bytes, read-only to users (``fake.images[33]``).
+    """Blob id → bytes, read-only to users (``fake.images[33]``), within a byte budget.
+
+    Past `budget` bytes (0 = unlimited) the oldest images' bytes are dropped; their metadata
+    stays, so ``entry(id)`` still describes them and ``images[id]`` raises `ImageEvicted`
+    (a KeyError) rather than "no image". The newest image is always kept, even alone over
+    the budget. Iterating and ``len`` cover the images whose bytes are held.
 
     Each field lives in its own dict of atomic values (bytes, int, str, None). Such dicts are
     never tracked by the garbage collector, so stored images add no objects for it to count or
@@ -31,13 +45,28 @@ class ImageStore(Mapping[int, bytes]):
     (two dataclass objects per image made full collections of 50-100 ms).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, budget: int = 0) -> None:
         self._data: dict[int, bytes] = {}
+        self._size: dict[int, int] = {}
         self._sha256: dict[int, str] = {}
         self._format: dict[int, str | None] = {}
         self._type: dict[int, str | None] = {}
         self._description: dict[int, str | None] = {}
+        self._order: deque[int] = deque()  # ids whose bytes are held, oldest first
+        self._held = 0
+        self.budget = budget
         self._lock = threading.Lock()
+
+    @property
+    def held_bytes(self) -> int:
+        """The bytes of images currently held (what the budget bounds)."""
+        return self._held
+
+    def limit_to(self, budget: int) -> None:
+        """Set the budget (0 = unlimited) and evict at once whatever it no longer leaves room for."""
+        with self._lock:
+            self.budget = budget
+            self._evict()
 
     def put(
         self, blob_id: int, data: bytes, type: str | None, description: str | None, info: ImageInfo | None = None
@@ -45,26 +74,55 @@ class ImageStore(Mapping[int, bytes]):
         """Store an image. Returns nothing (subclasses may return the StoredImage): no caller uses it."""
         info = info or ImageInfo.of(data)
         with self._lock:
+            if blob_id in self._sha256:  # stored again under the same id: the old bytes no longer count
+                self._drop(blob_id)
+            self._size[blob_id] = len(data)
             self._sha256[blob_id] = info.sha256
             self._format[blob_id] = info.format
             self._type[blob_id] = type
             self._description[blob_id] = description
-            self._data[blob_id] = data  # last: a reader that finds the bytes finds the rest
+            self._data[blob_id] = data
+            self._order.append(blob_id)
+            self._held += len(data)
+            self._evict()
         return None
 
+    def _drop(self, blob_id: int) -> None:
+        data = self._data.pop(blob_id, None)
+        if data is not None:
+            self._held -= len(data)
+            self._order.remove(blob_id)
+
+    def _evict(self) -> None:
+        """Drop the oldest bytes until the held bytes fit the budget (the newest always stays)."""
+        if not self.budget:
+            return
+        while self._held > self.budget and len(self._order) > 1:
+            data = self._data.pop(self._order.popleft())
+            self._held -= len(data)
+
     def entry(self, blob_id: int) -> StoredImage | None:
-        data = self._data.get(blob_id)
-        if data is None:
-            return None
-        info = ImageInfo(len(data), self._sha256[blob_id], self._format[blob_id])
-        return StoredImage(blob_id, data, info, self._type[blob_id], self._description[blob_id])
+        """The image and its metadata; None if never stored; ``data`` None if evicted."""
+        with self._lock:
+            sha256 = self._sha256.get(blob_id)
+            if sha256 is None:
+                return None
+            info = ImageInfo(self._size[blob_id], sha256, self._format[blob_id])
+            return StoredImage(blob_id, self._data.get(blob_id), info, self._type[blob_id], self._description[blob_id])
+
+    def evicted_ids(self) -> list[int]:
+        """The ids whose bytes the budget dropped, oldest first."""
+        with self._lock:
+            return [blob_id for blob_id in self._sha256 if blob_id not in self._data]
 
     def __getitem__(self, blob_id: int) -> bytes:
-        try:
-            return self._data[blob_id]
-        except KeyError:
-            known = ", ".join(map(str, list(self._data)[:10])) or "none"
-            raise KeyError(f"no image with blob id {blob_id} (stored ids: {known})") from None
+        data = self._data.get(blob_id)
+        if data is not None:
+            return data
+        if blob_id in self._sha256:
+            raise ImageEvicted(blob_id, self.budget)
+        known = ", ".join(map(str, list(self._data)[:10])) or "none"
+        raise KeyError(f"no image with blob id {blob_id} (stored ids: {known})")
 
     def __iter__(self) -> Iterator[int]:
         return iter(list(self._data))
@@ -75,7 +133,9 @@ class ImageStore(Mapping[int, bytes]):
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
-            for field in (self._sha256, self._format, self._type, self._description):
+            self._order.clear()
+            self._held = 0
+            for field in (self._size, self._sha256, self._format, self._type, self._description):
                 field.clear()
 
 
@@ -84,6 +144,9 @@ class MemoryStorage:
 
     def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
         return ImageStore(), CallLog(journal_limit), {}
+
+    def before_reset(self) -> None:
+        """Nothing to empty: the state clears the in-memory pieces itself."""
 
     def after_reset(self, next_id: int) -> None:
         """Nothing to write: the in-memory pieces were cleared by the state itself."""

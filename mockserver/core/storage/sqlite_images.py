@@ -1,0 +1,171 @@
+"""The image store of a state file: bytes in the file within the image budget, metadata always.
+
+Blobs are content-addressed (`blobs` by SHA-256), so the budget counts each distinct picture
+once, and eviction goes by a blob's newest save: the blob whose latest image is the oldest goes
+first, and its images keep their metadata row. Reading checks the bytes against their SHA-256,
+so data damaged inside the file is reported as such instead of being served. What was read is
+kept in a small cache (`SERVE_CACHE` bytes): fifty clients fetching one image share one copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from ..images import ImageInfo
+from .errors import ImageEvicted
+from .memory import ImageStore, StoredImage
+from .store import Store
+
+SERVE_CACHE = 64 * 1024 * 1024
+HELD = "EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = i.sha256)"
+
+
+class RecentBlobs:
+    """The bytes of recently read blobs by SHA-256, at most `limit` bytes (callers hold the store's lock)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._size = 0
+
+    def get(self, sha256: str) -> bytes | None:
+        data = self._items.get(sha256)
+        if data is not None:
+            self._items.move_to_end(sha256)
+        return data
+
+    def put(self, sha256: str, data: bytes) -> None:
+        if len(data) > self.limit or sha256 in self._items:
+            return
+        self._items[sha256] = data
+        self._size += len(data)
+        while self._size > self.limit:
+            self._size -= len(self._items.popitem(last=False)[1])
+
+    def discard(self, sha256: str) -> None:
+        data = self._items.pop(sha256, None)
+        if data is not None:
+            self._size -= len(data)
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._size = 0
+
+
+class SqliteImageStore(ImageStore):
+    """Blob id → bytes, read from the file; in memory only the cache of recently read bytes."""
+
+    def __init__(self, store: Store, budget: int = 0) -> None:
+        super().__init__(budget)
+        self._store = store
+        self._recent = RecentBlobs(SERVE_CACHE)
+        # length() of a blob reads its record header, not its pages: cheap even for a large file.
+        self._held = int(store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0])
+        self._cursor = 0  # eviction walks images by id; every id up to here is evicted or shares a newer blob
+
+    def limit_to(self, budget: int) -> None:
+        with self._store.lock:
+            self.budget = budget
+            newest = self._store.rows("SELECT sha256 FROM images ORDER BY blob_id DESC LIMIT 1")
+            evicted = self._evict_file(newest[0][0] if newest else None)
+            self._store.commit()
+            if evicted:
+                self._store.reclaim()  # a smaller budget than the file was filled under: shrink it now
+
+    def put(
+        self, blob_id: int, data: bytes, type: str | None, description: str | None, info: ImageInfo | None = None
+    ) -> StoredImage:
+        info = info or ImageInfo.of(data)
+        with self._store.lock:
+            if self._store.write("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (info.sha256, data)):
+                self._held += len(data)
+            # Ids are fresh (IdSequence.take); a blob id stored twice would leave its first blob to the walk.
+            self._store.write(
+                "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?)",
+                (blob_id, info.sha256, info.size, info.format, type, description),
+            )
+            self._cursor = min(self._cursor, blob_id - 1)
+            self._evict_file(info.sha256)
+        return StoredImage(blob_id, data, info, type, description)
+
+    def _evict_file(self, keep: str | None) -> int:
+        """Delete the oldest blobs' bytes until the rest fit the budget; `keep` (the newest) stays.
+
+        Returns how many blobs went.
+        """
+        evicted = 0
+        while self.budget and self._held > self.budget:
+            found = self._store.rows(
+                "SELECT i.blob_id, i.sha256, length(b.data) FROM images i JOIN blobs b ON b.sha256 = i.sha256"
+                " WHERE i.blob_id > ? ORDER BY i.blob_id LIMIT 1",
+                (self._cursor,),
+            )
+            if not found:
+                break
+            blob_id, sha256, size = found[0]
+            newer = self._store.rows("SELECT 1 FROM images WHERE sha256 = ? AND blob_id > ? LIMIT 1", (sha256, blob_id))
+            if not newer and sha256 == keep:
+                break  # reached the image just saved: it stays, and the walk resumes before it
+            self._cursor = blob_id
+            if newer:
+                continue  # saved again later: the blob goes when that newest save's turn comes
+            self._store.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+            self._held -= size
+            self._recent.discard(sha256)
+            self._store.freed()
+            evicted += 1
+        return evicted
+
+    def entry(self, blob_id: int) -> StoredImage | None:
+        with self._store.lock:
+            rows = self._store.rows(
+                "SELECT i.sha256, i.size, i.format, i.type, i.description, b.rowid FROM images i"
+                " LEFT JOIN blobs b ON b.sha256 = i.sha256 WHERE i.blob_id = ?",
+                (blob_id,),
+            )
+            if not rows:
+                return None
+            sha256, size, fmt, type_, description, rowid = rows[0]
+            data = None if rowid is None else self._load(blob_id, sha256, rowid)
+        return StoredImage(blob_id, data, ImageInfo(size, sha256, fmt), type_, description)
+
+    def _load(self, blob_id: int, sha256: str, rowid: int) -> bytes:
+        data = self._recent.get(sha256)
+        if data is None:
+            data = bytes(self._store.rows("SELECT data FROM blobs WHERE rowid = ?", (rowid,))[0][0])
+            if hashlib.sha256(data).hexdigest() != sha256:
+                self._store.damaged(f"the bytes stored for blob id {blob_id} no longer match their SHA-256")
+            self._recent.put(sha256, data)
+        return data
+
+    def evicted_ids(self) -> list[int]:
+        return [row[0] for row in self._store.rows(f"SELECT blob_id FROM images i WHERE NOT {HELD} ORDER BY blob_id")]
+
+    def __getitem__(self, blob_id: int) -> bytes:
+        entry = self.entry(blob_id)
+        if entry is None:
+            known = ", ".join(str(i) for i in list(self)[:10]) or "none"
+            raise KeyError(f"no image with blob id {blob_id} (stored ids: {known})")
+        if entry.data is None:
+            raise ImageEvicted(blob_id, self.budget)
+        return entry.data
+
+    def __iter__(self) -> Iterator[int]:
+        return iter([row[0] for row in self._store.rows(f"SELECT blob_id FROM images i WHERE {HELD} ORDER BY blob_id")])
+
+    def __len__(self) -> int:
+        return int(self._store.rows(f"SELECT count(*) FROM images i WHERE {HELD}")[0][0])
+
+    def clear(self) -> None:
+        with self._store.lock:
+            self._store.write("DELETE FROM images")
+            self._store.write("DELETE FROM blobs")
+            self._held, self._cursor = 0, 0
+            self._recent.clear()
+            self._store.freed()
+            self._store.commit()
+
+
+__all__ = ["SERVE_CACHE", "RecentBlobs", "SqliteImageStore"]

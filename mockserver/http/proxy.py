@@ -1,0 +1,178 @@
+"""The proxy's routes: forward each request to the upstream, answer with what it said, journal the exchange.
+
+The request body is read within the fake's limit (413 past it, answered here and not
+forwarded), then sent on; the upstream's whole answer is read, checked (`core.drift`) and
+journaled before the client gets it byte for byte, so a test that has its answer also finds
+the record. The /_ routes are the fake's (journal, page, coverage, reset, health) and /_drift;
+no fault routes (the proxy changes nothing) and no /_images (it stores nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import aiohttp
+from aiohttp import web
+
+from ..core import media
+from ..core.errors import ApiError, Violation
+from ..core.exchange import RawRequest
+from ..core.proxying import ProxyCore
+from ..core.records import CallRecord
+from .body import (
+    BUDGET_KEY,
+    BodyBudget,
+    Hold,
+    answer_and_hang_up,
+    declared_too_large,
+    grant_continue,
+    hold_continue,
+    read_body,
+)
+from .debug import ROUTES, Handler, add_debug_routes
+from .drift_page import render_drift
+from .faults import FAULT_ROUTES
+from .responses import FAKE_KEY, error_response, json_response, to_response
+from .upstream import NOT_RETURNED, Reply, UpstreamClient, passing
+
+log = logging.getLogger("mockserver")
+PROXY_KEY: web.AppKey[ProxyCore] = web.AppKey("proxy", ProxyCore)
+CLIENT_KEY: web.AppKey[UpstreamClient] = web.AppKey("upstream client", UpstreamClient)
+# Headers aiohttp would add to an answer that lacked them; a verbatim answer keeps lacking them.
+ADDED_BY_AIOHTTP = ("Content-Type", "Date", "Server")
+
+
+class VerbatimResponse(web.Response):
+    """The upstream's answer as it came: status, reason, headers (less hop-by-hop ones) and body."""
+
+    def __init__(self, reply: Reply, method: str) -> None:
+        headers = passing(reply.headers.items(), NOT_RETURNED)
+        body: bytes | None = reply.answer.body
+        if method == "HEAD" and "Content-Length" in reply.headers:
+            headers["Content-Length"] = reply.headers["Content-Length"]  # the size a GET would have had
+            body = None
+        super().__init__(status=reply.answer.status, reason=reply.reason, body=body, headers=headers)
+        self.sent = frozenset(name.lower() for name in reply.headers)
+
+
+async def _drop_additions(request: web.Request, response: web.StreamResponse) -> None:
+    if isinstance(response, VerbatimResponse):
+        for name in ADDED_BY_AIOHTTP:
+            if name.lower() not in response.sent:
+                response.headers.popall(name, None)
+
+
+def log_exchange(record: CallRecord) -> None:
+    upstream = record.extra.get("upstream", {})
+    if not upstream.get("forwarded"):
+        detail = "answered here, not forwarded"
+    elif "error" in upstream:
+        detail = f"no answer: {upstream['error']}"
+    else:
+        detail = f"upstream {upstream['elapsed_ms']:.0f} ms"
+    drift = record.extra.get("drift") or []
+    kinds = ", ".join(dict.fromkeys(d["kind"] for d in drift))
+    log.info("#%d %s %s -> %d (%s)%s", record.seq, record.method, record.path, record.status, detail,
+             f" drift: {kinds}" if kinds else "")  # fmt: skip
+
+
+async def forward(request: web.Request) -> web.StreamResponse:
+    """Every path not under /_: forward, check, journal, answer as the upstream did."""
+    core = request.app[PROXY_KEY]
+    arrived = time.time()
+    problem = declared_too_large(request, core.settings.max_body_size)
+    body: bytes | bytearray = b""
+    hold = Hold(request.app[BUDGET_KEY])
+    try:
+        if problem is None:
+            await grant_continue(request)
+            body, problem = await read_body(request, core.settings.max_body_size, hold)
+        data = bytes(body)  # one copy: the upstream gets it, then the checks read it
+    finally:
+        hold.release()
+    del body
+    if problem is not None:
+        raw = RawRequest(request.method, request.path, request.query_string, request.headers, b"", problem)
+        outcome = core.process(raw)
+        if core.settings.log_calls:
+            log_exchange(outcome.record)
+        response = to_response(outcome)
+        if problem.status in (413, 503):
+            await answer_and_hang_up(request, response)
+        return response
+    has_body = bool(data) or request.content_length is not None or "Transfer-Encoding" in request.headers
+    chunked = request.content_length is None and "Transfer-Encoding" in request.headers
+    url = core.upstream.url_for(request.raw_path)
+    reply: Reply | None = None
+    failure = None
+    try:
+        reply = await request.app[CLIENT_KEY].send(
+            request.method, url, request.headers.items(), data if has_body else None, chunked
+        )
+    except TimeoutError:
+        failure = f"TimeoutError: no whole answer within {request.app[CLIENT_KEY].timeout:g} s"
+    except aiohttp.ClientError as exc:
+        failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    raw = RawRequest(request.method, request.path, request.query_string, request.headers, data)
+    answer = reply.answer if reply is not None else None
+    record = core.record_exchange(raw, answer, failure, url=url, started=arrived)
+    if core.settings.log_calls:
+        log_exchange(record)
+    if reply is None:
+        return error_response(
+            ApiError(
+                502,
+                [Violation("upstream", f"an answer from {core.upstream.base}", record.extra["upstream"]["error"])],
+                message=f"The proxy got no answer from {core.upstream.base}.",
+            )
+        )
+    return VerbatimResponse(reply, request.method)
+
+
+async def drift_summary(request: web.Request) -> web.Response:
+    """GET /_drift: the drift seen so far by kind, as JSON or (to a browser) a page."""
+    core = request.app[PROXY_KEY]
+    summary = {"upstream": core.upstream.base, **core.drift.summary()}
+    items, _problems = media.parse_accept(request.headers.get("Accept", ""))
+    if media.negotiate(items, ("application/json", "text/html")) == "text/html":
+        page = render_drift(summary, core.settings.admin_token)
+        return web.Response(
+            text=page,
+            content_type="text/html",
+            charset="utf-8",
+            headers={
+                "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+                "Cache-Control": "no-store",
+            },
+        )
+    return json_response(summary)
+
+
+def proxy_routes() -> dict[str, dict[str, Handler]]:
+    """The fake's /_ routes a proxy keeps, and /_drift."""
+    kept = {path: methods for path, methods in ROUTES.items() if path not in FAULT_ROUTES and "{blob_id}" not in path}
+    return {**kept, "/_drift": {"GET": drift_summary}}
+
+
+def build_proxy_app(core: ProxyCore, client: UpstreamClient) -> web.Application:
+    """The aiohttp application of a proxy: /_ routes, then every other path forwarded through `client`."""
+    app = web.Application(client_max_size=core.settings.max_body_size)
+    app[FAKE_KEY] = core  # what the /_ routes and the 100-continue check read
+    app[PROXY_KEY] = core
+    app[CLIENT_KEY] = client
+    add_debug_routes(app, proxy_routes())
+    settings = core.settings
+    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+    app.router.add_route("*", "/{tail:.*}", forward, expect_handler=hold_continue)
+    app.on_response_prepare.append(_drop_additions)
+
+    async def open_client(_app: web.Application) -> None:
+        await client.open()
+
+    async def close_client(_app: web.Application) -> None:
+        await client.close()
+
+    app.on_startup.append(open_client)
+    app.on_cleanup.append(close_client)
+    return app

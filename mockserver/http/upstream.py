@@ -1,0 +1,127 @@
+"""The proxy's client side: TLS to the upstream, which headers pass, one request sent and its whole answer read.
+
+The request goes out as the client sent it, except for what belongs to each connection rather
+than to the request (hop-by-hop headers, RFC 9110 §7.6.1), and Host: the upstream's own name
+goes there, as its TLS certificate, its virtual hosts and any load balancer in front of it
+expect (the proxy's address would mean nothing to them). aiohttp adds no headers of its own
+(no User-Agent, Accept, Accept-Encoding or Content-Type), follows no redirect, keeps no cookies
+and does not decompress the answer, so the client gets the upstream's bytes.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from ..core.drift import UpstreamAnswer
+
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+# Content-Length is set again for the same bytes; Expect was answered by the proxy (100 Continue).
+NOT_FORWARDED = HOP_BY_HOP | {"host", "content-length", "expect"}
+NOT_RETURNED = HOP_BY_HOP | {"content-length"}
+NO_AUTO_HEADERS = frozenset({"User-Agent", "Accept", "Accept-Encoding", "Content-Type"})
+DEFAULT_TIMEOUT = 120.0
+
+
+def tls_context(ca_file: Path | str | None = None, insecure: bool = False) -> ssl.SSLContext:
+    """Certificates verified against the system's CAs (and `ca_file`'s); `insecure` verifies nothing."""
+    context = ssl.create_default_context()
+    if ca_file is not None:
+        context.load_verify_locations(cafile=str(ca_file))
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def passing(headers: Iterable[tuple[str, str]], dropped: frozenset[str]) -> CIMultiDict[str]:
+    """The headers without `dropped` ones and without any the Connection header names (each value kept)."""
+    items = list(headers)
+    named = {
+        token.strip().lower()
+        for name, value in items
+        if name.lower() == "connection"
+        for token in value.split(",")
+        if token.strip()
+    }
+    skip = dropped | named
+    return CIMultiDict((name, value) for name, value in items if name.lower() not in skip)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The upstream's answer: what the checks read, and its reason phrase and headers as sent."""
+
+    answer: UpstreamAnswer
+    reason: str | None
+    headers: CIMultiDict[str]
+
+
+class UpstreamClient:
+    """One connection pool to the upstream, opened and closed with the proxy's site."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.tls = tls if tls is not None else tls_context()
+        self.timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(ssl=self.tls),
+                timeout=aiohttp.ClientTimeout(total=self.timeout),
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def send(
+        self, method: str, url: str, headers: Iterable[tuple[str, str]], body: bytes | None, chunked: bool
+    ) -> Reply:
+        """Send one request; raise `aiohttp.ClientError` or `TimeoutError` when no whole answer comes."""
+        if self._session is None:
+            await self.open()
+        assert self._session is not None
+        data: bytes | AsyncIterator[bytes] | None = _chunks(body) if chunked and body is not None else body
+        started = time.perf_counter()
+        async with self._session.request(
+            method,
+            URL(url, encoded=True),  # the path and query exactly as the client sent them
+            headers=passing(headers, NOT_FORWARDED),
+            data=data,
+            allow_redirects=False,
+            skip_auto_headers=NO_AUTO_HEADERS,
+        ) as resp:
+            content = await resp.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            sent = CIMultiDict(resp.headers)
+        return Reply(UpstreamAnswer(resp.status, sent, content, elapsed), resp.reason, sent)
+
+
+async def _chunks(body: bytes) -> AsyncIterator[bytes]:
+    """A body the client sent chunked goes on chunked (Transfer-Encoding is per connection, but kept alike)."""
+    yield body

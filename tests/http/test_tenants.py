@@ -1,0 +1,123 @@
+"""Tenants isolated in one process: each /CustNNNN prefix has its own ids, journal, images and faults."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientSession
+
+from mockserver import ConfigError, Fake, FakeServer, RawRequest
+
+from ..support import BASIC, SAVE_PATH, json_headers, save_body
+
+
+async def _save(http: ClientSession, url: str) -> tuple[int, str]:
+    async with http.post(url, data=save_body(), headers=json_headers()) as resp:
+        return resp.status, await resp.text()
+
+
+async def test_two_tenants_saving_in_parallel_each_get_ids_from_the_first() -> None:
+    async with FakeServer(port=0, tenants="isolated") as fake, ClientSession() as http:
+
+        async def client(tenant: str) -> list[int]:
+            ids = []
+            for _ in range(10):
+                status, text = await _save(http, f"{fake.url}/{tenant}{SAVE_PATH}")
+                assert status == 200, text
+                ids.append(int(text))
+            return ids
+
+        cust1, cust2 = await asyncio.gather(client("Cust1"), client("Cust2"))
+        assert cust1 == list(range(1, 11)) and cust2 == list(range(1, 11))
+
+        async with http.get(fake.url + "/Cust1/_calls") as resp:
+            own = (await resp.json())["calls"]
+        assert len(own) == 10 and {c["tenant"] for c in own} == {"Cust1"}
+
+        async with http.get(fake.url + "/_calls", params={"tenant": "Cust2"}) as resp:
+            filtered = (await resp.json())["calls"]
+        assert len(filtered) == 10 and {c["tenant"] for c in filtered} == {"Cust2"}
+
+        async with http.get(fake.url + "/_calls") as resp:
+            everyone = (await resp.json())["calls"]
+        assert len(everyone) == 20 and {c["tenant"] for c in everyone} == {"Cust1", "Cust2"}
+
+        async with http.get(fake.url + "/Cust2/_images/3") as resp:
+            assert resp.status == 200
+        async with http.get(fake.url + "/_health") as resp:
+            health = await resp.json()
+        assert health["tenants"] == {"mode": "isolated", "count": 2, "names": ["Cust1", "Cust2"]}
+        assert health["calls"] == 20
+
+        page = await (await http.get(fake.url + "/_calls", headers={"Accept": "text/html"})).text()
+        assert "tenant Cust1" in page and 'src="/Cust2/_images/1"' in page
+
+        assert len(fake.tenant("Cust1").calls) == 10
+        fake.tenant("Cust1").assert_saved(type="PersonImage")
+        assert len(fake.calls) == 0  # the default tenant saw none of it
+
+
+async def test_requests_without_a_prefix_belong_to_the_default_tenant() -> None:
+    async with FakeServer(port=0, tenants="isolated") as fake, ClientSession() as http:
+        assert await _save(http, fake.url + SAVE_PATH) == (200, "1")
+        assert await _save(http, f"{fake.url}/Cust1{SAVE_PATH}") == (200, "1")
+        assert [r.prefix for r in fake.calls] == [""]
+
+
+async def test_a_tenants_faults_and_reset_are_its_own() -> None:
+    async with FakeServer(port=0, tenants="isolated") as fake, ClientSession() as http:
+        fault = {"kind": "status", "status": 503}
+        async with http.post(fake.url + "/Cust1/_faults", json=fault) as resp:
+            assert resp.status == 201
+        assert (await _save(http, f"{fake.url}/Cust1{SAVE_PATH}"))[0] == 503
+        assert await _save(http, f"{fake.url}/Cust2{SAVE_PATH}") == (200, "1")
+        async with http.post(fake.url + "/Cust2/_reset") as resp:
+            assert resp.status == 200
+        assert len(fake.tenant("Cust2").calls) == 0 and len(fake.tenant("Cust1").calls) == 1
+
+
+async def test_past_max_tenants_a_new_prefix_gets_a_400_naming_the_limit() -> None:
+    async with FakeServer(port=0, tenants="isolated", max_tenants=2) as fake, ClientSession() as http:
+        assert (await _save(http, f"{fake.url}/Cust1{SAVE_PATH}"))[0] == 200
+        assert (await _save(http, f"{fake.url}/Cust2{SAVE_PATH}"))[0] == 200
+        status, text = await _save(http, f"{fake.url}/Cusst3{SAVE_PATH}")
+        assert status == 400 and "max_tenants" in text and "Cusst3" in text
+        assert fake.calls.last.status == 400  # journaled by the default tenant
+        assert len(fake.tenants or ()) == 2
+
+
+async def test_shared_mode_keeps_one_state_and_has_no_tenant_routes() -> None:
+    async with FakeServer(port=0) as fake, ClientSession() as http:
+        assert await _save(http, f"{fake.url}/Cust1{SAVE_PATH}") == (200, "1")
+        assert await _save(http, f"{fake.url}/Cust2{SAVE_PATH}") == (200, "2")
+        async with http.get(fake.url + "/_calls", params={"tenant": "cust2"}) as resp:
+            assert [c["blob_id"] for c in (await resp.json())["calls"]] == [2]
+    with pytest.raises(ConfigError, match="tenants are shared"):
+        fake.tenant("Cust1")
+
+
+def test_isolated_tenants_keep_their_state_files_apart_across_restarts(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    headers = {"Content-Type": "application/json", "Authorization": BASIC}
+
+    def save(fake: Fake, tenant: str) -> int:
+        outcome = fake.process(RawRequest.build("POST", f"/{tenant}{SAVE_PATH}", headers=headers, body=save_body()))
+        assert outcome.status == 200
+        return int(outcome.body)
+
+    first = Fake(state=state, tenants="isolated")
+    assert [save(first, "Cust1"), save(first, "Cust1"), save(first, "Cust2")] == [1, 2, 1]
+    first.release()
+    assert sorted(p.name for p in tmp_path.glob("*.sqlite")) == [
+        "state.Cust1.sqlite",
+        "state.Cust2.sqlite",
+        "state.sqlite",
+    ]
+    again = Fake(state=state, tenants="isolated")
+    try:
+        assert [name for name, _t in (again.tenants or ()).items()] == ["Cust1", "Cust2"]
+        assert save(again, "Cust1") == 3 and save(again, "Cust2") == 2
+    finally:
+        again.release()
