@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from .errors import Violation, preview
-from .slots import slots_constructor
+from .slots import drop_oldest, slots_constructor
 
 CONTENT_TYPES = {
     "gif": "image/gif",
@@ -100,7 +100,7 @@ def decode_problem(data: bytes, info: ImageInfo) -> str | None:
     verdict = _pillow_problem(data, fmt)
     with _VERDICTS_LOCK:
         if len(_VERDICTS) >= _VERDICTS_SIZE:
-            _VERDICTS.pop(next(iter(_VERDICTS)))  # the oldest
+            drop_oldest(_VERDICTS)
         _VERDICTS[info.sha256] = verdict
     return verdict
 
