@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install install-run serve test fuzz lint format bench bench-anchors clean
+.PHONY: install install-run serve test fuzz lint format bench bench-anchors clean docs docs-serve screenshots
 
 # `make serve` installs what serving needs and nothing more; `make test` adds the test and dev tools.
 install-run: $(VENV)/.installed-run
@@ -20,7 +20,7 @@ $(VENV)/.installed-run: pyproject.toml $(VENV)/.venv-made
 	touch $@
 
 $(VENV)/.installed: pyproject.toml $(VENV)/.venv-made
-	$(PY) -m pip install -q -e '.[test,dev]'
+	$(PY) -m pip install -q -e '.[test,dev,docs]'
 	touch $@ $(VENV)/.installed-run
 
 serve: install-run
@@ -54,6 +54,17 @@ bench-anchors: $(VENV)/.speed-installed
 $(VENV)/.speed-installed: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[speed]'
 	touch $@
+
+# The documentation site: docs/ and mkdocs.yml into site/ (make test builds it too, strictly).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+docs-serve: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve $(ARGS)
+
+# docs/img/calls-page.png: a real fake, real calls, the /_calls page in headless Chromium.
+screenshots: install
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -158,14 +157,6 @@ async def test_full_flow_saves_attaches_and_reads_back(served: Any) -> None:
 async def test_api_url_still_names_save_image_stream(served: Any) -> None:
     fake, _ = served
     assert fake.api_url == fake.url + SAVE_PATH
-
-
-def test_readme_flow_section_shows_the_tested_example() -> None:
-    root = Path(__file__).resolve().parents[2]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section:flow -->")[1].split("<!-- /section:flow -->")[0]
-    example = (root / "tests" / "examples" / "test_howto_flow.py").read_text(encoding="utf-8")
-    assert f"```python\n{example}```" in section
 
 
 async def test_attach_and_read_back_are_not_counted_as_saves(served: Any) -> None:

@@ -1,6 +1,7 @@
-"""The README's curl session, run against a fake: save an image as JSON and as XML, then see an error.
+"""The curl session of docs/getting-started.md, run against a fake: save an image as JSON and as XML,
+then see an error.
 
-Each command is pasted into the README verbatim (with ``make serve`` listening on port 8080);
+Each command is pasted into the page verbatim (with ``make serve`` listening on port 8080);
 the test swaps in the fake's real URL and checks the output shown under each command.
 """
 
@@ -62,8 +63,8 @@ def run(command: str, url: str) -> str:
     return done.stdout.strip()
 
 
-@pytest.mark.skipif(shutil.which("curl") is None, reason="the README example needs the curl command")
-def test_readme_curl_session():
+@pytest.mark.skipif(shutil.which("curl") is None, reason="the example needs the curl command")
+def test_the_curl_session():
     with ThreadedFakeServer(port=0) as fake:
         assert run(SAVE_JSON, fake.url) == SAVE_JSON_OUTPUT
         assert run(SAVE_XML, fake.url) == SAVE_XML_OUTPUT
@@ -74,9 +75,9 @@ def test_readme_curl_session():
         assert fake.images[2][:6] == b"GIF89a"
 
 
-def test_readme_shows_exactly_these_commands_and_outputs():
+def test_the_page_shows_exactly_these_commands_and_outputs():
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    page = (Path(__file__).resolve().parents[2] / "docs" / "getting-started.md").read_text(encoding="utf-8")
     for text in (SAVE_JSON, SAVE_JSON_OUTPUT, SAVE_XML, SAVE_XML_OUTPUT, DOC_SAMPLE, DOC_SAMPLE_OUTPUT):
-        assert text in readme
+        assert text in page

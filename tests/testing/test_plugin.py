@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 INI = """
@@ -160,14 +158,6 @@ def test_it(superoffice_fake):
 def test_the_marker_is_registered_for_strict_markers(user_tests: pytest.Pytester) -> None:
     result = user_tests.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.superoffice(**settings)*"])
-
-
-def test_the_readme_shows_the_example_tests_verbatim() -> None:
-    root = Path(__file__).resolve().parents[2]
-    readme = (root / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- section:journal -->")[1].split("<!-- /section:journal -->")[0]
-    for name in ("test_howto_sync.py", "test_howto_async.py"):
-        assert (root / "tests" / "examples" / name).read_text(encoding="utf-8") in section, name
 
 
 def test_the_markers_known_keywords_are_the_documented_ones() -> None:

@@ -1,0 +1,479 @@
+"""MkDocs hook: the pages that are generated from the code at build time, so they cannot drift.
+
+- ``reference/configuration.md``: one row per field of `mockserver.Settings`, from the field's
+  metadata (help, kind, choices) and default, with its ``serve`` option and environment variable
+  as the command line derives them (`option_name`, `env_name`).
+- ``reference/cli.md``: every sub-command of `mockserver.tools.cli.build_parser()`, its options
+  as a table and its ``--help`` text.
+- ``limits.md``: the page's ``<!-- generated:limits -->`` marker becomes a table whose values are
+  read from the settings' defaults and the modules' constants.
+
+mkdocs.yml names this file under ``hooks:``; tests/docs/test_site.py imports it as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import MISSING, Field, dataclass
+from typing import Any
+
+from mkdocs.structure.files import File
+
+from mockserver.core.config import Settings, env_name, option_name, setting_fields
+from mockserver.tools.cli import build_parser
+
+GENERATED_NOTE = "<!-- Generated at build time by docs/hooks/reference.py; edit the code, not this page. -->"
+LIMITS_MARKER = "<!-- generated:limits -->"
+HELP_COLUMNS = "100"
+KINDS = {
+    "str": "text",
+    "int": "whole number",
+    "size": "size: bytes, or `512k`, `32M`, `1G` (powers of 1024)",
+    "bool": "`1`, `true`, `yes`, `on` / `0`, `false`, `no`, `off`",
+    "path": "a path",
+    "choice": "one of the choices",
+    "hosts": "host names (comma-separated in the variable)",
+}
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def human_size(size: int) -> str:
+    """``33554432`` → ``32 MiB``; exact units only, else bytes."""
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size:,} bytes"
+
+
+def cell(text: str) -> str:
+    """Text safe inside one Markdown table cell."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def shown_default(f: Field[Any]) -> str:
+    value = f.default if f.default is not MISSING else None
+    kind = f.metadata["kind"]
+    if f.name == "log_calls":
+        return "off in Python; on for `mockserver serve` (`--quiet` turns it off)"
+    if value is None:
+        return "unset"
+    if kind == "size":
+        return f"`{human_size(value)}` ({value:,} bytes)"
+    if kind == "bool":
+        return "off" if not value else "on"
+    if kind == "hosts":
+        return "none" if not value else ", ".join(f"`{v}`" for v in value)
+    return f"`{value}`"
+
+
+def option_of(f: Field[Any]) -> str:
+    if f.name == "log_calls":
+        return "`--quiet` (turns it off)"
+    if not f.metadata["cli"]:
+        return "(none)"
+    if f.metadata["kind"] == "hosts":
+        return f"`{option_name(f.name).removesuffix('s')} HOST` (repeat it)"
+    if f.metadata["kind"] == "bool":
+        return f"`{option_name(f.name)}`"
+    if f.metadata["kind"] == "choice":
+        return f"`{option_name(f.name)} {'|'.join(f.metadata['choices'])}`"
+    return f"`{option_name(f.name)} {f.name.upper()}`"
+
+
+def accepted(f: Field[Any]) -> str:
+    if f.metadata["kind"] == "choice":
+        return " or ".join(f"`{c}`" for c in f.metadata["choices"])
+    return KINDS[f.metadata["kind"]]
+
+
+# ---- the configuration reference -----------------------------------------------------------------
+
+
+def configuration_page() -> str:
+    rows = [
+        "| setting | `mockserver serve` option | environment variable | default | value | what it does |",
+        "|---|---|---|---|---|---|",
+    ]
+    for f in setting_fields():
+        rows.append(
+            "| "
+            + " | ".join(
+                [
+                    f"`{f.name}`",
+                    option_of(f),
+                    f"`{env_name(f.name)}`",
+                    shown_default(f),
+                    accepted(f),
+                    cell(f.metadata["help"]),
+                ]
+            )
+            + " |"
+        )
+    names = ", ".join(f"`{f.name}`" for f in setting_fields())
+    return "\n".join(
+        [
+            GENERATED_NOTE,
+            "# Configuration reference",
+            "",
+            "One set of settings configures a fake however it is started. Each setting below is a field of",
+            "`mockserver.Settings` and a keyword of `Fake`, `FakeServer`, `ThreadedFakeServer` and",
+            "`@pytest.mark.superoffice(...)`; `mockserver serve` takes it as an option and reads it from an",
+            "environment variable. An option on the command line wins over the variable, which wins over the",
+            "default. The page is generated from the fields' own metadata (`mockserver/core/config.py`),",
+            "the same metadata `mockserver serve` builds its options from.",
+            "",
+            *rows,
+            "",
+            "## How values are read",
+            "",
+            "- **Sizes** are bytes, or a number with `k`, `M` or `G` (powers of 1024): `512k`, `32M`, `1G`.",
+            "- **Switches** (`--strict`) take no value on the command line; their variables accept",
+            "  `1`, `true`, `yes`, `on` and `0`, `false`, `no`, `off` (or empty).",
+            "- **Host lists**: `--allowed-host` once per host; the variable takes a comma-separated list.",
+            "- **Paths** are read relative to the working directory; an empty variable means unset.",
+            "- A bad value stops start-up with one line naming the variable or option and exit status 2,",
+            "  for example `error: MOCKSERVER_PORT must be a whole number (got 'eighty')`.",
+            "- `log_calls` has no option of its own: `mockserver serve` logs one line per call unless",
+            "  `--quiet` is given or `MOCKSERVER_LOG_CALLS=0`; a fake started from Python logs nothing",
+            "  unless `log_calls=True`.",
+            "",
+            "## From Python and pytest",
+            "",
+            f"The keywords are the field names: {names}. A misspelt keyword is an error, in the marker too",
+            "(`@pytest.mark.superoffice got unknown setting(s) ...`). Besides these the marker takes",
+            "`faults=[...]` ([faults](../faults-and-state.md)); the fixtures default `port` to `0`.",
+            "`mockserver serve` prints every setting in force at start, each with where it came from",
+            "(default, `env MOCKSERVER_...` or `flag --...`), and `GET /_health` answers them under",
+            '`"settings"` (secrets only as `"set"` or `"unset"`).',
+            "",
+            "Two module constants are there for the rare user who needs them:",
+            "`mockserver.core.storage.sqlite.SYNCHRONOUS` (`NORMAL`, or `FULL` for an fsync per call) and",
+            "`mockserver.http.body.BODY_IDLE_TIMEOUT` (seconds a stalled request body is waited for).",
+            "",
+        ]
+    )
+
+
+# The README's short configuration table: these settings, one row each (tests/docs/test_readme.py
+# checks the README's rows are exactly these).
+README_SETTINGS = (
+    "port",
+    "first_id",
+    "strict",
+    "installation",
+    "credentials",
+    "max_body_size",
+    "journal_limit",
+    "state",
+    "admin_token",
+    "tenants",
+)
+
+
+def short_default(f: Field[Any]) -> str:
+    value = f.default
+    if value is None:
+        return "unset"
+    if f.metadata["kind"] == "size":
+        return "`" + human_size(value).replace(" MiB", "M").replace(" GiB", "G").replace(" KiB", "k") + "`"
+    if f.metadata["kind"] == "bool":
+        return "off" if not value else "on"
+    return f"`{value}`"
+
+
+def readme_rows() -> list[str]:
+    by_name = {f.name: f for f in setting_fields()}
+    rows = []
+    for name in README_SETTINGS:
+        f = by_name[name]
+        option = option_name(name)
+        rows.append(f"| `{name}` | `{option}` / `{env_name(name)}` | {short_default(f)} | {cell(f.metadata['help'])} |")
+    return rows
+
+
+# ---- the command-line reference ------------------------------------------------------------------
+
+
+def sub_parsers(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    for action in parser._actions:  # argparse keeps its sub-commands here and nowhere public
+        if isinstance(action, argparse._SubParsersAction):
+            yield from action.choices.items()
+
+
+def help_text(parser: argparse.ArgumentParser) -> str:
+    saved = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = HELP_COLUMNS  # argparse wraps to the terminal; the page wants one width
+    try:
+        return parser.format_help().rstrip()
+    finally:
+        if saved is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = saved
+
+
+def options_table(parser: argparse.ArgumentParser) -> list[str]:
+    rows = ["| option | value | what it does |", "|---|---|---|"]
+    for action in parser._actions:
+        if isinstance(action, argparse._HelpAction | argparse._SubParsersAction):
+            continue
+        names = ", ".join(f"`{name}`" for name in action.option_strings) or f"`{action.dest}` (positional)"
+        if action.choices:
+            value = " or ".join(f"`{c}`" for c in action.choices)
+        elif action.nargs == 0:
+            value = "(switch)"
+        else:
+            value = f"`{action.metavar or action.dest.upper()}`"
+        if action.required:
+            value += ", required"
+        rows.append(f"| {names} | {value} | {cell(action.help or '')} |")
+    return rows
+
+
+def cli_page() -> str:
+    parser = build_parser()
+    lines = [
+        GENERATED_NOTE,
+        "# Command-line reference",
+        "",
+        "Generated from `mockserver.tools.cli.build_parser()`, the parser the `mockserver` command runs",
+        "(also `python -m mockserver`). The options of `mockserver serve` are built from the",
+        "[settings](configuration.md), so each also has an environment variable.",
+        "",
+        "```text",
+        help_text(parser),
+        "```",
+        "",
+    ]
+    for name, sub in sub_parsers(parser):
+        lines += [f"## mockserver {name}", "", *options_table(sub), "", "```text", help_text(sub), "```", ""]
+    lines += [
+        "## Exit status",
+        "",
+        "`0` on success; `1` when `check` found a problem or `verify` a deviation; `2` for an unusable",
+        "option, variable or contract (one `error:` line each); `3` from `proxy --fail-on-drift` when",
+        "the upstream drifted; `130` when interrupted before a server was up.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ---- limits --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    what: str
+    value: Callable[[], str | None]  # None: the code does not have this limit (yet), so no row
+    set_by: str
+    past_it: str
+
+
+def constant(module: str, name: str, show: Callable[[Any], str] = str) -> Callable[[], str | None]:
+    def read() -> str | None:
+        value = getattr(importlib.import_module(module), name, None)
+        return None if value is None else show(value)
+
+    return read
+
+
+def setting(name: str, show: Callable[[Any], str] = str) -> Callable[[], str | None]:
+    return lambda: show(getattr(Settings(), name))
+
+
+def tenant_name_length() -> int:
+    """The longest tenant prefix: the name pattern is one first character and then {0,N} more."""
+    pattern = importlib.import_module("mockserver.core.tenants").TENANT_NAME.pattern
+    found = re.search(r"\{0,(\d+)\}", pattern)
+    if found is None:
+        raise ValueError(f"cannot read the tenant name length from {pattern!r}")
+    return 1 + int(found.group(1))
+
+
+def seconds(value: float) -> str:
+    return f"{value:g} s"
+
+
+def count(value: int) -> str:
+    return f"{value:,}"
+
+
+LIMITS = (
+    Limit(
+        "request body",
+        setting("max_body_size", human_size),
+        "`max_body_size`",
+        "`413` before any of the body is read (also instead of `100 Continue`); a chunked body is cut off "
+        "as it passes the limit; the connection is closed",
+    ),
+    Limit(
+        "all request bodies being read at once",
+        setting("max_body_memory", human_size),
+        "`max_body_memory` (never below `max_body_size`)",
+        "`503` with `Retry-After: 1`; the connection is closed",
+    ),
+    Limit(
+        "image bytes kept",
+        setting("image_budget", human_size),
+        "`image_budget` (`0`: no limit)",
+        "the oldest images keep only their metadata; fetching one is `410 Gone` (`/_images`, "
+        "`GetBlobStream`), `fake.images[id]` raises `ImageEvicted` (a `KeyError`)",
+    ),
+    Limit(
+        "journal records",
+        setting("journal_limit", count),
+        "`journal_limit` (`0`: no limit)",
+        "the oldest record is dropped and counted in `dropped`; its image stays",
+    ),
+    Limit(
+        "isolated tenants",
+        setting("max_tenants", count),
+        "`max_tenants`",
+        "a call naming one more prefix is a `400` naming `max_tenants`",
+    ),
+    Limit(
+        "tenant prefix",
+        lambda: f"{tenant_name_length()} characters",
+        "`core.tenants.TENANT_NAME`",
+        "letters, digits, `.`, `_`, `-`; anything else is a `400` with isolated tenants",
+    ),
+    Limit(
+        "one header value",
+        constant("mockserver.core.headers", "MAX_HEADER_VALUE", human_size),
+        "`core.headers.MAX_HEADER_VALUE` (IIS's own limit)",
+        "`400` naming the header; the call is journaled",
+    ),
+    Limit(
+        "request line or header line aiohttp parses",
+        constant("mockserver.http.runner", "HEADER_PARSER_LIMIT", human_size),
+        "`http.runner.HEADER_PARSER_LIMIT`",
+        "aiohttp refuses it: a journaled `400` with method `UNKNOWN`, path `(unparsed)`",
+    ),
+    Limit(
+        "a stalled request body",
+        constant("mockserver.http.body", "BODY_IDLE_TIMEOUT", seconds),
+        "`http.body.BODY_IDLE_TIMEOUT`",
+        "`400` once no byte has arrived for that long",
+    ),
+    Limit(
+        "form fields",
+        constant("mockserver.core.codecs", "MAX_FORM_FIELDS", count),
+        "`core.codecs.MAX_FORM_FIELDS`",
+        "`400`: a form body of at most that many fields",
+    ),
+    Limit(
+        "blob ids",
+        constant("mockserver.core.contract", "INT32_MAX", count),
+        "int32, as SuperOffice's ids; `first_id` from 1 to it",
+        "every further save is `507` (`OverflowException`, violation `state.next_id`)",
+    ),
+    Limit(
+        "warnings and violations kept per call",
+        constant("mockserver.core.errors", "KEPT_PER_CALL", count),
+        "`core.errors.KEPT_PER_CALL`",
+        "the rest are counted in one further entry, in the record and in the error answer",
+    ),
+    Limit(
+        "unknown properties described one by one",
+        constant("mockserver.core.binding", "LISTED", count),
+        "`core.binding.LISTED`",
+        "the rest are counted in one warning",
+    ),
+    Limit(
+        "pixels decoded to check an image",
+        constant("mockserver.core.images", "LOAD_MAX_PIXELS", count),
+        "`core.images.LOAD_MAX_PIXELS`",
+        "a larger image is verified but not decoded",
+    ),
+    Limit(
+        "bodies processed in the event loop",
+        constant("mockserver.http.app", "THREAD_BODY_SIZE", human_size),
+        "`http.app.THREAD_BODY_SIZE`",
+        "a larger body is processed on a worker thread, so other clients are answered meanwhile",
+    ),
+    Limit(
+        "SO-Browser-TZ-Offset",
+        constant("mockserver.core.locales", "MAX_TZ_OFFSET", lambda v: f"±{v} minutes"),
+        "`core.locales.MAX_TZ_OFFSET`",
+        "a warning naming the header; the value is ignored",
+    ),
+    Limit(
+        "rows on the `/_calls` page",
+        constant("mockserver.http.calls", "PAGE_LIMIT", count),
+        "`?limit=N`",
+        "older calls are left off the page (the JSON has no default limit)",
+    ),
+    Limit(
+        "one value on the `/_calls` page",
+        constant("mockserver.http.page", "CUT", lambda v: f"{v} characters"),
+        "`http.page.CUT`",
+        "cut, with the full value at `/_calls/{seq}`",
+    ),
+    Limit(
+        "near misses in an assertion message",
+        constant("mockserver.core.assertions", "CLOSEST", count),
+        "`core.assertions.CLOSEST`",
+        "only the closest calls are described",
+    ),
+    Limit(
+        "`wait_for_calls` default timeout",
+        constant("mockserver.core.assertions", "DEFAULT_WAIT", seconds),
+        "`timeout=`",
+        "`AssertionError` naming the calls that did arrive",
+    ),
+    Limit(
+        "one upstream call of the proxy",
+        constant("mockserver.http.upstream", "DEFAULT_TIMEOUT", seconds),
+        "`mockserver proxy --timeout`",
+        "`502` in SuperOffice's error shape, journaled as drift `no_answer`",
+    ),
+    Limit(
+        "a compressed upstream answer checked by the proxy",
+        constant("mockserver.core.drift", "MAX_DECODED", human_size),
+        "`core.drift.MAX_DECODED`",
+        "checked only up to that size unpacked; passed on unchanged",
+    ),
+    Limit(
+        "header sets remembered per fake",
+        constant("mockserver.core.headers", "HEADER_CACHE_SIZE", count),
+        "`core.headers.HEADER_CACHE_SIZE` (sets over "
+        + (constant("mockserver.core.headers", "HEADER_CACHE_MAX_CHARS", human_size)() or "")
+        + " are not kept)",
+        "the oldest is forgotten and worked out again when it comes back; answers never change",
+    ),
+)
+
+
+def limits_table() -> str:
+    rows = ["| limit | value | set by | past it |", "|---|---|---|---|"]
+    for limit in LIMITS:
+        value = limit.value()
+        if value is not None:
+            rows.append(f"| {limit.what} | {cell(value)} | {cell(limit.set_by)} | {cell(limit.past_it)} |")
+    return "\n".join(rows)
+
+
+# ---- the MkDocs events ---------------------------------------------------------------------------
+
+PAGES: dict[str, Callable[[], str]] = {
+    "reference/configuration.md": configuration_page,
+    "reference/cli.md": cli_page,
+}
+
+
+def on_files(files: Any, config: Any) -> Any:
+    for uri, make in PAGES.items():
+        files.append(File.generated(config, uri, content=make()))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    if LIMITS_MARKER in markdown:
+        markdown = markdown.replace(LIMITS_MARKER, limits_table())
+    return markdown
