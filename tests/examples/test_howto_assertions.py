@@ -1,4 +1,3 @@
-
 """How a failing assertion reads: the near-miss messages of assert_saved, assert_no_violations and
 wait_for_calls_sync. docs/pytest.md shows these messages verbatim; the test makes them happen."""
 
