@@ -16,8 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SAVE_CONTRACT = ROOT / "contracts" / "SaveImageStream.toml"
 SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-# 1x1 images of real formats.
-GIF = base64.b64decode("R0lGODlhAQABAAAAACw=")
+# 1x1 images of real formats, each one Pillow decodes. ("R0lGODlhAQABAAAAACw=" is only the first
+# 14 bytes of a GIF: the fake warns about it.)
+GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 )

@@ -13,6 +13,7 @@ from .behaviours import Result
 from .contract import Contract
 from .errors import ApiError
 from .negotiation import Answer
+from .slots import drop_oldest
 
 DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -79,7 +80,7 @@ def error_bytes(err: ApiError, fmt: str) -> bytes:
         body = codecs.encode_error(err.body(), fmt)
         if len(body) <= ERROR_CACHE_MAX_BYTES:
             if len(_ERROR_BODIES) >= ERROR_CACHE_SIZE:
-                _ERROR_BODIES.pop(next(iter(_ERROR_BODIES), ()), None)  # the oldest
+                drop_oldest(_ERROR_BODIES)
             _ERROR_BODIES[key] = body
     return body
 

@@ -15,30 +15,31 @@ from .base64_rules import Base64Error, decode_base64
 from .credentials import CredentialStore, Grant, load_store
 from .errors import ApiError, Violation
 from .records import AuthInfo
+from .redaction import KNOWN_OTHER_SCHEMES, REDACTED, SCHEMES, SECRET_HEADERS, redact_cookies, redact_headers
 
-SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "so-apptoken", "x-xsrf-token"})
-REDACTED = "<redacted>"
 REALM = 'Basic realm="SuperOffice Username or Ticket"'
 XSRF_HEADER = "X-XSRF-TOKEN"
 XSRF_COOKIE = "XSRF-TOKEN"
 TICKET_PREFIX = "7T:"
-SCHEMES = {"basic": "Basic", "soticket": "SOTicket", "bearer": "Bearer"}
-# Unsupported schemes named in errors: the IANA registry plus common ones. Any other first word
-# might be a password sent without a scheme, so it is not repeated back.
-KNOWN_OTHER_SCHEMES = {
-    s.lower(): s
-    for s in (
-        "Digest", "Negotiate", "NTLM", "HOBA", "Mutual", "OAuth", "DPoP", "GNAP", "PrivateToken", "Concealed",
-        "SCRAM-SHA-1", "SCRAM-SHA-256", "vapid", "AWS4-HMAC-SHA256", "Token", "ApiKey", "Kerberos", "SOToken",
-    )
-}  # fmt: skip
 _AUTH_LOC = "header.Authorization"
 _ACCEPTED = {
     "onsite": "Basic base64(user:password), Basic 7T:ticket, SOTicket 7T:ticket or Bearer token",
     "online": "SOTicket 7T:ticket with SO-AppToken, or Bearer token",
 }
 
-__all__ = ["REALM", "CredentialStore", "authenticate", "fingerprint", "load_store", "redact_headers"]
+__all__ = [
+    "KNOWN_OTHER_SCHEMES",
+    "REALM",
+    "REDACTED",
+    "SCHEMES",
+    "SECRET_HEADERS",
+    "CredentialStore",
+    "authenticate",
+    "fingerprint",
+    "load_store",
+    "redact_cookies",
+    "redact_headers",
+]
 
 
 def fingerprint(kind: str, secret: str) -> str:
@@ -269,22 +270,3 @@ def _cookie(headers: Mapping[str, str], name: str) -> str | None:
 
 def _has_space(text: str) -> bool:
     return any(c.isspace() for c in text)
-
-
-def redact_headers(headers: Any) -> tuple[tuple[str, str], ...]:
-    """Copy headers with every secret value replaced; the Authorization scheme stays visible."""
-    out = []
-    for key, value in headers.items():
-        lowered = key.lower()
-        if lowered in {"authorization", "proxy-authorization"}:
-            scheme, _, rest = value.strip().partition(" ")
-            named = rest.strip() and (scheme.lower() in SCHEMES or scheme.lower() in KNOWN_OTHER_SCHEMES)
-            value = f"{scheme} {REDACTED}" if named else REDACTED
-        elif lowered in SECRET_HEADERS:
-            value = REDACTED
-        elif lowered == "cookie":
-            # Session cookies are as secret as the XSRF token: keep only the names.
-            names = [p.partition("=")[0].strip() for p in value.split(";") if p.strip()]
-            value = "; ".join(f"{n}={REDACTED}" for n in names)
-        out.append((key, value))
-    return tuple(out)

@@ -12,9 +12,14 @@ from .base64_rules import Base64Error, decode_base64
 from .codecs import describe_xml_value
 from .contract import INT32_MAX, Contract, Property
 from .errors import Violation, describe_json_value, preview
-from .images import FORMAT_NAMES, ImageInfo, new_image_info, sniff
+from .images import ImageInfo, decode_problem, image_warning, new_image_info, sniff
+from .printable import printable
 
 _INT_TEXT = re.compile(r"[+-]?\d{1,12}")
+# Of thousands of unknown (or repeated) properties the first LISTED are described, the rest only
+# counted in one entry: neither the work nor the record grows with the body (errors.KEPT_PER_CALL).
+LISTED = 5
+_CASES = "property names are case-insensitive"
 
 
 @dataclass(slots=True)
@@ -86,7 +91,8 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         kind_of_raw = type(raw)
         if kind_of_raw is str:
             if kind == _STRING:
-                values[name] = raw
+                # A .NET string holds a lone surrogate; UTF-8 does not: kept escaped (printable.py).
+                values[name] = raw if raw.isascii() and "\\" not in raw else printable(raw)
             elif kind == _ENUM:
                 member = exact.get(raw)
                 if member is None:
@@ -122,7 +128,9 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         if data is None:
             continue
         info = new_image_info(len(data), sha256(data).hexdigest(), sniff(data))  # ImageInfo.of, without its call
-        if (prop.warn_if_empty and not data) or (prop.sniff_image and info.format is None):
+        if (prop.warn_if_empty and not data) or (
+            prop.sniff_image and (info.format is None or decode_problem(data, info) is not None)
+        ):
             return None
         images[prop.name] = info
     return Binding(values, [], [], images)
@@ -134,29 +142,28 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
     invalid: set[str] = set()
     describe = describe_xml_value if family == "xml" else describe_json_value
     by_lower = contract.by_lower
+    known = ", ".join(p.name for p in contract.properties)
+    unknown = repeated = 0  # how many: only the first LISTED of each are described
     for name, raw in pairs:
         prop = by_lower.get(name.lower())
         if prop is None:
-            known = ", ".join(p.name for p in contract.properties)
-            out.warnings.append(
-                Violation(f"body.{name}", f"one of the known properties ({known})", "an unknown property")
-            )
+            unknown += 1
+            if unknown <= LISTED:
+                where = f"body.{printable(name)}"
+                out.warnings.append(Violation(where, f"one of the known properties ({known})", "an unknown property"))
             continue
         if prop.name in seen:
-            out.violations.append(
-                Violation(
-                    f"body.{prop.name}",
-                    "given once (property names are case-insensitive)",
-                    f"'{seen[prop.name]}' and '{name}'",
-                )
-            )
+            repeated += 1
+            if repeated <= LISTED:
+                got = f"'{seen[prop.name]}' and '{name}'"
+                out.violations.append(Violation(f"body.{prop.name}", f"given once ({_CASES})", got))
             invalid.add(prop.name)
             continue
         seen[prop.name] = name
         if raw is None:
             continue  # null / xsi:nil: treated as absent below
         if prop.type == "string" and isinstance(raw, str):
-            out.values[prop.name] = raw  # the usual string: no need for the full coercion
+            out.values[prop.name] = printable(raw)  # the usual string: no need for the full coercion
             continue
         try:
             value = _coerce(prop, raw, family, describe, out.warnings)
@@ -165,6 +172,10 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
             invalid.add(prop.name)
             continue
         out.values[prop.name] = value
+    if unknown > LISTED:
+        out.warnings.append(Violation("body", f"only known properties ({known})", f"{unknown - LISTED} more unknown"))
+    if repeated > LISTED:
+        out.violations.append(Violation("body", f"each property once ({_CASES})", f"{repeated - LISTED} more repeats"))
     for prop in contract.properties:
         if prop.name in invalid:
             continue
@@ -181,12 +192,8 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
             out.images[prop.name] = info
             if prop.warn_if_empty and not value:
                 out.warnings.append(Violation(where, "a non-empty image", "0 bytes"))
-            elif prop.sniff_image and info.format is None:
-                out.warnings.append(
-                    Violation(
-                        where, f"an image ({FORMAT_NAMES})", f"{len(value)} bytes starting {preview(value[:8], 8)}"
-                    )
-                )
+            elif prop.sniff_image and (warning := image_warning(where, value, info)) is not None:
+                out.warnings.append(warning)
     return out
 
 
@@ -214,7 +221,7 @@ def _coerce(prop: Property, raw: Any, family: str, describe: Any, warnings: list
         return _coerce_bytes(prop, raw, family, describe)
     if prop.type == "string":
         if isinstance(raw, str):
-            return raw
+            return printable(raw)
         if isinstance(raw, int | float) and family == "json":
             # The .NET JSON reader turns a primitive into its text for a string property.
             text = str(raw).lower() if isinstance(raw, bool) else json_number_text(raw)

@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 from .errors import ApiError, Violation, preview
+from .printable import escape_surrogates
 
 SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
 ERROR_NS = "http://schemas.datacontract.org/2004/07/SuperOffice.WebApi"
@@ -227,9 +228,9 @@ def decode_body(body: bytes | bytearray, family: str, codec: str | None, charset
 
 
 def _xml_text(text: str) -> str:
-    # XML 1.0 cannot carry most control characters, even escaped.
+    # XML 1.0 cannot carry most control characters, even escaped, nor surrogates (printable.py).
     clean = "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else f"\\x{ord(ch):02x}" for ch in text)
-    return escape(clean)
+    return escape(escape_surrogates(clean))
 
 
 def encode_int(value: int, fmt: str) -> bytes:
@@ -247,10 +248,16 @@ def encode_base64_result(b64: str, fmt: str) -> bytes:
 
 
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))  # as for the decoder: built once
+_ASCII_JSON_ENCODER = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"))
 
 
 def encode_json(value: Any) -> bytes:
-    return _JSON_ENCODER.encode(value).encode()
+    """UTF-8 JSON. Text UTF-8 cannot carry (a lone surrogate) is written as a JSON escape, never an error."""
+    text = _JSON_ENCODER.encode(value)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        return _ASCII_JSON_ENCODER.encode(value).encode()
 
 
 def encode_error(body: dict[str, Any], fmt: str) -> bytes:

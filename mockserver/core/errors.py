@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .printable import escape_surrogates
+
 ERROR_SOURCE = "SuperOffice.Services.WebApi"
 
 # The ErrorType each status reports. 400 and 404 follow what the real server sends; the
@@ -87,6 +89,40 @@ class Violation:
         return {"location": self.location, "expected": self.expected, "got": self.got, "message": self.message}
 
 
+# A record (and an error answer) lists at most this many warnings, and as many violations; the
+# rest are counted in one last entry: ``warnings must be at most 20 kept per call (got 999980 more)``.
+KEPT_PER_CALL = 20
+_KEPT_EXPECTED = f"at most {KEPT_PER_CALL} kept per call"
+
+
+def capped(entries: list[Violation] | tuple[Violation, ...], kind: str) -> tuple[Violation, ...]:
+    """The first `KEPT_PER_CALL` entries and, when there were more, one last entry counting the rest.
+
+    Idempotent: an entry that already counts dropped ones adds its count to the new one.
+    """
+    if len(entries) <= KEPT_PER_CALL or (len(entries) == KEPT_PER_CALL + 1 and _dropped(entries[-1])):
+        return tuple(entries)
+    kept: list[Violation] = []
+    dropped = 0
+    for entry in entries:
+        counted = _dropped(entry)
+        if counted:
+            dropped += counted
+        elif len(kept) < KEPT_PER_CALL:
+            kept.append(entry)
+        else:
+            dropped += 1
+    kept.append(Violation(kind, _KEPT_EXPECTED, f"{dropped} more"))
+    return tuple(kept)
+
+
+def _dropped(entry: Violation) -> int:
+    if entry.expected != _KEPT_EXPECTED or entry.location not in {"warnings", "violations"}:
+        return 0
+    count = entry.got.partition(" ")[0]
+    return int(count) if count.isdigit() else 0
+
+
 @dataclass(eq=False)
 class ApiError(MockServerError):
     """A request answered with a SuperOffice error body instead of a result."""
@@ -98,6 +134,8 @@ class ApiError(MockServerError):
     message: str | None = None
 
     def __post_init__(self) -> None:
+        if len(self.violations) > KEPT_PER_CALL:
+            self.violations = list(capped(self.violations, "violations"))
         super().__init__(self.text)
 
     @property
@@ -125,7 +163,12 @@ def error_body(
 
 
 def preview(value: Any, limit: int = 11) -> str:
-    """Quote a value for an error message, cut to `limit` characters with an ellipsis."""
+    """Quote a value for an error message, cut to `limit` characters with an ellipsis.
+
+    Backslashes and quotes are escaped, and so are the characters UTF-8 cannot carry (a lone
+    surrogate as ``\\ud800``, an undecodable header byte as ``\\xf8``; see printable.py), so a
+    message quoting client text can always be sent and recorded.
+    """
     if isinstance(value, bytes | bytearray):
         text = bytes(value[: limit + 1]).decode("latin-1")
     elif isinstance(value, str):
@@ -135,7 +178,7 @@ def preview(value: Any, limit: int = 11) -> str:
         return text if len(text) <= limit * 3 else text[: limit * 3] + "…"
     if len(text) > limit:
         text = text[:limit] + "…"
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return "'" + escape_surrogates(text.replace("\\", "\\\\").replace("'", "\\'")) + "'"
 
 
 def describe_json_value(value: Any) -> str:

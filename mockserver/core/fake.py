@@ -23,6 +23,7 @@ from .errors import ApiError, ConfigError, Violation, preview
 from .exchange import Outcome, RawRequest, new_outcome
 from .faults import FaultInjection, FaultSet, Hit
 from .headers import HeaderCache, HeaderFacts, check_header_sizes
+from .hints import explain_misfiled
 from .journal import CallList
 from .loader import load_contracts
 from .locales import parse_select, read_locale
@@ -278,7 +279,7 @@ class Fake(Assertions, FaultInjection):
         if self.settings.strict and call.warnings:
             raise ApiError(400, binding.violations + call.warnings)
         if binding.violations:
-            raise ApiError(400, binding.violations)
+            raise ApiError(400, explain_misfiled(body_media.family, pairs, binding.violations))
         # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
         type_ = binding.values.get("Type")
         call.fault = self.faults.match(contract.name, type_ if isinstance(type_, str) else None, call.auth.principal)

@@ -13,6 +13,7 @@ from typing import Any
 from .errors import ApiError, Violation
 from .negotiation import Answer, RequestMedia
 from .records import AuthInfo, Locale
+from .slots import drop_oldest
 
 # IIS (http.sys MaxFieldLength) refuses a header longer than 16 KiB with 400; the shell lets such
 # headers through (http.runner.HEADER_PARSER_LIMIT) so the fake answers and journals them itself.
@@ -58,7 +59,7 @@ class HeaderCache:
             return
         cache = self._facts
         if len(cache) >= HEADER_CACHE_SIZE:
-            cache.pop(next(iter(cache), ()), None)  # the oldest set
+            drop_oldest(cache)
         cache[key] = facts
 
     def __len__(self) -> int:

@@ -1,11 +1,16 @@
-"""Recognise image formats from their first bytes."""
+"""Recognise image formats from their first bytes, and check the rest with a real decoder (Pillow)."""
 
 from __future__ import annotations
 
 import hashlib
+import io
+import threading
 from dataclasses import dataclass
 
-from .slots import slots_constructor
+from PIL import Image, UnidentifiedImageError
+
+from .errors import Violation, preview
+from .slots import drop_oldest, slots_constructor
 
 CONTENT_TYPES = {
     "gif": "image/gif",
@@ -68,3 +73,59 @@ class ImageInfo:
 
 
 new_image_info = slots_constructor(ImageInfo)  # one per stored image: see slots.py
+
+
+# ---- is it really an image? ----------------------------------------------------------------
+
+# The sniffed format, as Pillow names its decoder. SVG is text: sniffing it is the check.
+PILLOW_FORMATS = {"gif": "GIF", "png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "bmp": "BMP", "ico": "ICO"}
+# Decoding every pixel finds what verify() misses (a truncated JPEG, a GIF cut after its header);
+# it is done up to this many pixels (about 100 MB of RGBA at most). A bigger image is only
+# verified: its headers and, for PNG, every chunk's checksum.
+LOAD_MAX_PIXELS = 25_000_000
+# Clients save the same picture again and again: the verdict is kept per sha256, a bounded few.
+_VERDICTS: dict[str, str | None] = {}
+_VERDICTS_SIZE = 256
+_VERDICTS_LOCK = threading.Lock()
+
+
+def decode_problem(data: bytes, info: ImageInfo) -> str | None:
+    """Why Pillow cannot read `data` as the `info.format` image it starts like; None when it can (or not an image)."""
+    fmt = PILLOW_FORMATS.get(info.format or "")
+    if fmt is None:
+        return None
+    verdict = _VERDICTS.get(info.sha256, "")
+    if verdict != "":
+        return verdict
+    verdict = _pillow_problem(data, fmt)
+    with _VERDICTS_LOCK:
+        if len(_VERDICTS) >= _VERDICTS_SIZE:
+            drop_oldest(_VERDICTS)
+        _VERDICTS[info.sha256] = verdict
+    return verdict
+
+
+def image_warning(where: str, data: bytes, info: ImageInfo) -> Violation | None:
+    """The warning for bytes that are no image, or an image no decoder can read; None for a real image."""
+    if info.format is None:
+        return Violation(where, f"an image ({FORMAT_NAMES})", f"{len(data)} bytes starting {preview(data[:8], 8)}")
+    problem = decode_problem(data, info)
+    if problem is None:
+        return None
+    name = PILLOW_FORMATS[info.format]
+    return Violation(where, f"a decodable {name} image", f"{name} data that Pillow cannot read: {problem}")
+
+
+def _pillow_problem(data: bytes, fmt: str) -> str | None:
+    try:
+        with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+            image.verify()
+        with Image.open(io.BytesIO(data), formats=[fmt]) as image:
+            if image.width * image.height <= LOAD_MAX_PIXELS:
+                image.load()
+    except UnidentifiedImageError:
+        return f"not a {fmt} image Pillow can identify"
+    except Exception as exc:  # Pillow raises OSError, SyntaxError, ValueError, struct.error, ... on bad data
+        text = " ".join(str(exc).split())
+        return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
+    return None

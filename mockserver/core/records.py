@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import Violation
+from .errors import KEPT_PER_CALL, Violation, capped
 from .images import ImageInfo
+from .printable import encodable, printable
 from .slots import slots_constructor
 
 
@@ -146,4 +147,97 @@ class CallRecord:
 
 
 # The core builds one per call: through the slots' descriptors (see slots.py).
-new_record = slots_constructor(CallRecord)
+_build_record = slots_constructor(CallRecord)
+
+
+def new_record(*values: Any) -> CallRecord:
+    """Build a CallRecord from every field, positionally in field order, within two guards.
+
+    - At most `errors.KEPT_PER_CALL` warnings and violations, the rest counted (`errors.capped`).
+    - Only text UTF-8 can carry, so /_calls, the page and the state file can always show the
+      record (printable.py). Path, prefix, query, $select and Content-Type are client text made
+      printable here; header values (redaction.py) and body strings (binding.py) arrive printable;
+      any other text that still holds a surrogate (a message, a label) is escaped here too.
+    """
+    record = _build_record(*values)
+    if len(record.warnings) > KEPT_PER_CALL or len(record.violations) > KEPT_PER_CALL or not _printable(record):
+        record = _guarded(record)
+    return record
+
+
+def _verbatim(text: str) -> bool:
+    return (text.isascii() and "\\" not in text) or printable(text) is text
+
+
+def _texts_encodable(entries: tuple[Violation, ...]) -> bool:
+    for v in entries:
+        for text in (v.location, v.expected, v.got):
+            if not text.isascii() and not encodable(text):
+                return False
+    return True
+
+
+def _encodable(value: Any) -> bool:
+    """True when every string in `value` (nested in tuples, lists, mappings, dataclasses) is encodable."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, tuple | list):
+        return all(_encodable(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(_encodable(k) and _encodable(v) for k, v in value.items())
+    if is_dataclass(value) and not isinstance(value, type):
+        return all(_encodable(getattr(value, f.name)) for f in fields(value))
+    return True  # None, numbers: no text
+
+
+def _printable(r: CallRecord) -> bool:
+    # Per call, so cheap: the usual record has ASCII text, no query, no warnings and no extra.
+    # Headers (redaction.py), body values (binding.py) and the locale (checked against ASCII
+    # patterns in locales.py) are printable as built; the rest is looked at here.
+    principal, path, prefix, ctype = r.auth.principal, r.path, r.prefix, r.content_type
+    return (
+        ((path.isascii() and "\\" not in path) or _verbatim(path))
+        and ((prefix.isascii() and "\\" not in prefix) or _verbatim(prefix))
+        and (ctype is None or (ctype.isascii() and "\\" not in ctype) or _verbatim(ctype))
+        and (not r.query or all(_verbatim(k) and _verbatim(v) for k, v in r.query))
+        and (not r.select or all(_verbatim(p) for p in r.select))
+        and (not r.violations or _texts_encodable(r.violations))
+        and (not r.warnings or _texts_encodable(r.warnings))
+        and (principal is None or encodable(principal))
+        and (type(r.result) is not str or encodable(r.result))
+        and (r.fault is None or encodable(r.fault))
+        and (not r.extra or _encodable(r.extra))
+    )
+
+
+def _escaped(value: Any) -> Any:
+    """`value` with every string that UTF-8 cannot carry made printable."""
+    if isinstance(value, str):
+        return value if encodable(value) else printable(value)
+    if isinstance(value, tuple | list):
+        return type(value)(_escaped(v) for v in value)
+    if isinstance(value, Mapping):
+        return {_escaped(k): _escaped(v) for k, v in value.items()}
+    if is_dataclass(value) and not isinstance(value, type | ImageInfo):
+        return replace(value, **{f.name: _escaped(getattr(value, f.name)) for f in fields(value)})
+    return value
+
+
+def _guarded(r: CallRecord) -> CallRecord:
+    return replace(
+        r,
+        path=printable(r.path),
+        prefix=printable(r.prefix),
+        content_type=None if r.content_type is None else printable(r.content_type),
+        query=tuple((printable(k), printable(v)) for k, v in r.query),
+        select=tuple(printable(p) for p in r.select),
+        headers=_escaped(r.headers),
+        request=_escaped(r.request),
+        violations=_escaped(capped(r.violations, "violations")),
+        warnings=_escaped(capped(r.warnings, "warnings")),
+        auth=_escaped(r.auth),
+        locale=_escaped(r.locale),
+        result=_escaped(r.result),
+        fault=None if r.fault is None else _escaped(r.fault),
+        extra=_escaped(r.extra),
+    )

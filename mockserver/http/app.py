@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -27,6 +28,10 @@ from .faults import act_out
 from .responses import FAKE_KEY, record_json, to_response
 
 log = logging.getLogger("mockserver")
+# Decoding a body of several MiB (8 million XML elements fit in 32 MiB) takes seconds: a body
+# past this size is processed on a worker thread, so the loop keeps answering other clients
+# meanwhile. Fake.process is safe to call from any thread (tests/properties/test_concurrency.py).
+THREAD_BODY_SIZE = 1024 * 1024
 
 
 async def agent_handler(request: web.Request) -> web.StreamResponse:
@@ -45,7 +50,13 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
     try:
         await grant_continue(request)
         body, problem = await read_body(request, limit, hold)
-        outcome = fake.process(_raw(request, body, problem))
+        raw = _raw(request, body, problem)
+        # A big body takes a while to decode: on a worker thread, so other clients are answered meanwhile.
+        if len(body) > THREAD_BODY_SIZE:
+            outcome = await asyncio.get_running_loop().run_in_executor(None, fake.process, raw)
+        else:
+            outcome = fake.process(raw)
+        del raw
         del body  # the core has emptied a bytearray body; let go of a bytes one before answering
     finally:
         hold.release()

@@ -51,7 +51,10 @@ def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) ->
         token = settings.admin_token
         if token and not _authorised(request, token):
             header = request.headers.get("Authorization")
-            got = "no Authorization header and no ?token=" if header is None else f"Authorization {preview(header, 12)}"
+            scheme = header.strip().partition(" ")[0] if header else ""
+            scheme = scheme if scheme.lower() in ("bearer", "basic", "soticket") else ""
+            # Nothing of the value is repeated: it may be some other credential sent by mistake.
+            got = "no Authorization header and no ?token=" if header is None else f"another {scheme or 'empty'} value"
             return error_response(
                 ApiError(
                     401,

@@ -9,6 +9,7 @@ SuperOffice's error shape.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aiohttp import web
@@ -35,6 +36,8 @@ def journal_refused(
         violation = Violation("request", "a well-formed HTTP/1.1 request", f"{kind}: {reason}")
         message = f"The request could not be read as HTTP: {reason}"
     err = ApiError(status, [violation], message=message)
+    if isinstance(exc, ApiError):  # the core's own answer (a damaged state file): sent as it stands
+        err = exc
     parsed = request.method != "UNKNOWN"
     if parsed and not journaled_path(request.path):  # the /_ routes are never journaled, even on a crash
         resp = error_response(err)
@@ -50,15 +53,25 @@ def journaled_path(path: str) -> bool:
     return not path.startswith("/_")
 
 
-_SECRET_LINES = ("authorization", "so-apptoken", "x-xsrf-token", "cookie")
+# aiohttp's parser errors quote the raw bytes around the fault: the C parser on lines of their own
+# (a repr and a caret under it), the Python parser inline. A header line, folded or not, may hold a
+# credential, so no excerpt is ever kept: only aiohttp's description of the fault.
+_BYTES_LITERAL = re.compile(r"""b'(?:[^'\\]|\\.)*'?|b"(?:[^"\\]|\\.)*"?""")
+_HIDDEN = "(the offending line is not shown: it may hold credentials)"
 
 
 def _safe_reason(text: str) -> str:
-    """Keep aiohttp's description; keep its excerpt of the raw line only when no secret can be in it."""
-    first, _, excerpt = text.strip().partition("\n")
-    if any(name in excerpt.lower() for name in _SECRET_LINES):
-        return f"{first.strip()} (the offending line is not shown: it may hold credentials)"
-    return " ".join(text.split())[:300]
+    """aiohttp's description of a parse error without any excerpt of the request's bytes."""
+    lines, hidden = [], False
+    for line in text.strip().splitlines():
+        line = line.strip()
+        if line.startswith(("b'", 'b"')) or (line and not line.strip("^ ")):
+            hidden = True  # the excerpt and the caret pointing into it
+        elif line:
+            lines.append(line)
+    reason, found = _BYTES_LITERAL.subn("(…)", " ".join(lines))
+    reason = reason.strip().rstrip(":").strip()
+    return (f"{reason} {_HIDDEN}" if hidden or found else reason)[:300]
 
 
 class _JournalingHandler(RequestHandler):

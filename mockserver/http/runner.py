@@ -20,15 +20,31 @@ HEADER_PARSER_LIMIT = 256 * 1024
 class Site:
     """One fake served at ``settings.host:settings.port`` in the running event loop."""
 
-    def __init__(self, fake: Fake, build: Callable[[Fake], web.Application] = build_app) -> None:
+    def __init__(self, fake: Fake, build: Callable[[Fake], web.Application] = build_app, what: str = "fake") -> None:
         self.fake = fake
         self.build = build  # the application serving `fake` (a proxy builds its own)
+        self.what = what  # what errors call it: the fake, the proxy
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
 
     @property
     def started(self) -> bool:
         return self._runner is not None
+
+    @property
+    def url(self) -> str:
+        """The base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
+        if self.port is None:
+            raise RuntimeError(f"the {self.what} is not started; call start() or use 'async with'")
+        host = self.fake.settings.host
+        return f"http://[{host}]:{self.port}" if ":" in host else f"http://{host}:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        """The URL of SaveImageStream itself (contracts load in file-name order, so it is named)."""
+        contracts = self.fake.contracts
+        main = next((c for c in contracts if c.name == "SaveImageStream"), contracts.contracts[0])
+        return self.url + main.path
 
     async def start(self) -> int:
         """Bind and serve; return the port actually bound. A second call does nothing."""

@@ -19,15 +19,19 @@ from ..core.errors import ConfigError
 from ..core.loader import load_contracts
 from .server import FakeServer, ThreadedFakeServer
 
-SETTING_NAMES = tuple(f.name for f in fields(Settings))
+# What the serve command alone decides (its log lines, its event loop) is no fixture's business.
+SERVE_ONLY = frozenset({"log_calls", "log_format", "loop"})
+SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name not in SERVE_ONLY)
+MARKER_KEYWORDS = tuple(sorted((*SETTING_NAMES, "faults")))
+ASYNC_NEEDS = "superoffice_fake_async needs pytest-asyncio: pip install 'mockserver[pytest]'"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "superoffice(**settings): configure the superoffice_fake fixtures "
-        "(first_id=, installation=, strict=, credentials=, max_body_size=, journal_limit=, ...) "
-        "and faults=[{...}, ...] injected before the test starts",
+        "superoffice(**settings): configure the superoffice_fake fixtures with "
+        + ", ".join(f"{k}=" for k in MARKER_KEYWORDS)
+        + " (faults=[{...}, ...] are injected before the test starts)",
     )
 
 
@@ -43,11 +47,11 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     for marker in reversed(list(request.node.iter_markers("superoffice"))):
         if marker.args:
             raise pytest.UsageError("@pytest.mark.superoffice takes keyword arguments only, e.g. first_id=33")
-        unknown = sorted(set(marker.kwargs) - set(SETTING_NAMES) - {"faults"})
+        unknown = sorted(set(marker.kwargs) - set(MARKER_KEYWORDS))
         if unknown:
             raise pytest.UsageError(
-                f"@pytest.mark.superoffice got unknown setting(s) {', '.join(unknown)}; "
-                f"known: {', '.join(SETTING_NAMES)}"
+                f"@pytest.mark.superoffice got unknown keyword(s) {', '.join(unknown)}; "
+                f"known: {', '.join(MARKER_KEYWORDS)}"
             )
         values.update({k: v for k, v in marker.kwargs.items() if k != "faults"})
     values.setdefault("port", 0)
@@ -76,18 +80,23 @@ def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeSer
 
 try:
     import pytest_asyncio
-except ImportError:  # pragma: no cover - pytest-aiohttp brings pytest-asyncio
-    HAVE_ASYNCIO = False
-else:
-    HAVE_ASYNCIO = True
+except ImportError:  # the pytest extra brings it; without it the fixture says so in one line
+    pytest_asyncio = None  # type: ignore[assignment]  # no module: the fallback fixture below
 
 
-if HAVE_ASYNCIO:
-
-    @pytest_asyncio.fixture
+if pytest_asyncio is not None:
+    # loop_scope named, so neither mode (auto or strict) has pytest-asyncio guess or warn about it.
+    @pytest_asyncio.fixture(loop_scope="function")
     async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer]:
         """A fresh fake started in the test's own event loop."""
         settings = _settings(request)
         async with FakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
             fake.inject_all(_faults(request))
             yield fake
+
+else:
+
+    @pytest.fixture
+    def superoffice_fake_async() -> None:
+        """Stands in for the async fixture when pytest-asyncio is missing: fails saying what to install."""
+        pytest.fail(ASYNC_NEEDS, pytrace=False)

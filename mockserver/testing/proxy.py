@@ -39,7 +39,7 @@ class ProxyServer(ProxyCore):
     ) -> None:
         super().__init__(upstream, settings, contracts=contracts, **overrides)
         self.client = UpstreamClient(tls_context(ca_file, insecure), timeout)
-        self._site = Site(self, self._app)
+        self._site = Site(self, self._app, "proxy")
         self.port: int | None = None
 
     def _app(self, _fake: Fake) -> web.Application:
@@ -51,17 +51,13 @@ class ProxyServer(ProxyCore):
 
     @property
     def url(self) -> str:
-        """The base URL clients use instead of the tenant's, e.g. ``http://127.0.0.1:54321``."""
-        if self.port is None:
-            raise RuntimeError("the proxy is not started; call start() or use 'async with'")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        """The base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
+        return self._site.url
 
     @property
     def api_url(self) -> str:
-        """The URL of SaveImageStream through the proxy."""
-        main = next((c for c in self.contracts if c.name == "SaveImageStream"), self.contracts.contracts[0])
-        return self.url + main.path
+        """The URL of the call itself: ``<url>/api/v1/Agents/BLOB/SaveImageStream``."""
+        return self._site.api_url
 
     async def start(self) -> ProxyServer:
         """Bind (port 0 picks a free port) and serve; return self."""

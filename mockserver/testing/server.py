@@ -26,17 +26,12 @@ class FakeServer(Fake):
     @property
     def url(self) -> str:
         """The base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        if self.port is None:
-            raise RuntimeError("the fake is not started; call start() or use 'async with'")
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return self._site.url
 
     @property
     def api_url(self) -> str:
         """The URL of the call itself: ``<url>/api/v1/Agents/BLOB/SaveImageStream``."""
-        # Contracts load in file-name order, so name the call rather than take the first.
-        main = next((c for c in self.contracts if c.name == "SaveImageStream"), self.contracts.contracts[0])
-        return self.url + main.path
+        return self._site.api_url
 
     async def start(self) -> FakeServer:
         """Bind (port 0 picks a free port) and serve; return self."""

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import importlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -128,8 +129,8 @@ async def _serve(settings: Settings, sources: Mapping[str, str]) -> None:
     print(banner(server, sources), flush=True)
     if not is_loopback(settings.host) and not settings.admin_token:
         print(
-            f"warning: bound to {settings.host} without --admin-token: anyone who can reach it "
-            "can read the journal and images and drive the /_ routes",
+            f"warning: bound to {settings.host} without --admin-token (MOCKSERVER_ADMIN_TOKEN): anyone who "
+            "can reach it can read the journal and images and drive the /_ routes",
             file=sys.stderr,
             flush=True,
         )
@@ -184,13 +185,18 @@ def cmd_check(args: argparse.Namespace) -> int:
             print_error(exc)
         else:
             loaded.append(contract)
-            print(f"ok: {file}: {contract.method} {contract.path} ({len(contract.properties)} properties)")
+            count = _count(len(contract.properties), "property", "properties")
+            print(f"ok: {file}: {contract.method} {contract.path} ({count})")
     try:
         ContractSet.of(loaded)  # two files claiming one path only show up together
     except MockServerError as exc:
         problems += 1
         print(f"error: {exc}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -219,6 +225,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # The reader (head, less) stopped reading: what it took is all it wanted. Point stdout at
+        # /dev/null so the interpreter's last flush does not fail again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except MockServerError as exc:
         print_error(exc)
         return 2

@@ -65,6 +65,7 @@ class Report:
 
     base_url: str
     checks: list[Check] = field(default_factory=list)
+    unreachable: str | None = None  # why no request got through at all (refused, unknown host)
 
     @property
     def failed(self) -> list[Check]:
@@ -75,8 +76,17 @@ class Report:
         return bool(self.checks) and not self.failed
 
     def text(self) -> str:
+        if self.unreachable is not None:
+            return f"error: cannot connect to {self.base_url}: {self.unreachable}; nothing was checked"
         lines = [c.line() for c in self.checks]
-        lines.append(f"{len(self.checks)} checks against {self.base_url}: {len(self.failed)} failed")
+        noun = "check" if len(self.checks) == 1 else "checks"
+        lines.append(f"{len(self.checks)} {noun} against {self.base_url}: {len(self.failed)} failed")
+        answered = [c for c in self.checks if c.status is not None]
+        if answered and all(c.status == 401 for c in answered):
+            lines.append(
+                "hint: every check got 401: pass --auth 'Basic …' (any well-formed credential for the fake), "
+                "or the credentials the server knows"
+            )
         return "\n".join(lines)
 
 
@@ -203,6 +213,8 @@ async def _send(
         async with http.post(url + contract.path, data=json.dumps(body).encode(), headers=sent) as resp:
             status, data = resp.status, await resp.read()
             ctype = resp.headers.get("Content-Type")
+    except aiohttp.ClientConnectorError:
+        raise  # nothing can get through: verify() stops with one message
     except (aiohttp.ClientError, TimeoutError) as exc:
         problem = f"no answer: {type(exc).__name__}: {exc}"
         return Check(contract.name, example.name, accept, example.status, None, None, (problem,))
@@ -236,19 +248,27 @@ async def verify(
     # Calls that hand out ids go first, so later examples can refer to them.
     ordered = sorted(contracts, key=lambda c: c.result != "int32")
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout)) as http:
-        for contract in ordered:
-            for example in contract.examples:
-                body = _resolve(example.body, ctx)
-                for accept in _accepts(contract, example):
-                    if body is None:
-                        why = f"needs {PLACEHOLDER}, but no earlier example returned a blob id"
-                        report.checks.append(
-                            Check(contract.name, example.name, accept, example.status, None, None, (why,))
-                        )
-                        continue
-                    check = await _send(http, report.base_url, contract, example, body, accept, headers or {}, ctx)
-                    report.checks.append(check)
+        try:
+            await _send_all(http, report, ordered, ctx, headers or {})
+        except aiohttp.ClientConnectorError as exc:
+            report.unreachable = str(exc.os_error) if exc.os_error is not None else str(exc)
     return report
+
+
+async def _send_all(
+    http: aiohttp.ClientSession, report: Report, ordered: list[Contract], ctx: _Context, headers: Mapping[str, str]
+) -> None:
+    """Each example of each contract with each Accept to try, in order; an id from one feeds the next."""
+    for contract in ordered:
+        for example in contract.examples:
+            body = _resolve(example.body, ctx)
+            for accept in _accepts(contract, example):
+                if body is None:
+                    why = f"needs {PLACEHOLDER}, but no earlier example returned a blob id"
+                    report.checks.append(Check(contract.name, example.name, accept, example.status, None, None, (why,)))
+                    continue
+                check = await _send(http, report.base_url, contract, example, body, accept, headers, ctx)
+                report.checks.append(check)
 
 
 def add_parser(sub: Any) -> None:
@@ -271,5 +291,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     if args.auth:
         headers["Authorization"] = args.auth
     report = asyncio.run(verify(args.base_url, load_contracts(args.contracts), headers, args.timeout))
-    print(report.text())
+    print(report.text(), file=sys.stderr if report.unreachable is not None else sys.stdout)
+    if report.unreachable is not None:
+        return 2
     return 0 if report.ok else 1

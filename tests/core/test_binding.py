@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
+from mockserver import Fake, RawRequest
 from mockserver.core.base64_rules import Base64Error, decode_base64
 from mockserver.core.binding import Binding, bind
 from mockserver.core.loader import load_contract
 
-from ..support import GIF, PNG, SAVE_CONTRACT, b64
+from ..properties.strategies import JPEG, WEBP, bmp, ico
+from ..support import BASIC, GIF, PNG, SAVE_CONTRACT, SAVE_PATH, b64
 
 CONTRACT = load_contract(SAVE_CONTRACT)
 
@@ -171,10 +174,10 @@ def test_warnings(values: dict[str, Any], location: str, got: str) -> None:
     [
         GIF,
         PNG,
-        b"\xff\xd8\xff\xe0" + bytes(16),
-        b"RIFF\x00\x00\x00\x00WEBPVP8 ",
-        b"BM" + bytes(40),
-        b"\x00\x00\x01\x00\x01\x00" + bytes(20),
+        JPEG,
+        WEBP,
+        bmp(2, 2, b"abc"),
+        ico(2, 2, b"abc"),
         b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>',
     ],
 )
@@ -188,3 +191,28 @@ def test_xml_nested_element_and_nil() -> None:
     pairs = decode_body(b"<r><Type>1</Type><Image><b/></Image></r>", "xml", None, None)
     b = bind(pairs, CONTRACT, "xml")
     assert [(v.location, v.got) for v in b.violations] == [("body.Image", "an element containing <b>")]
+
+
+@pytest.mark.parametrize(
+    ("body", "kind", "ctype"),
+    [
+        (b'{"Type":"PersonImage","Image":"R0lGODlh"}', "JSON", "application/json"),
+        (b"<SaveImageStreamRequest><Type>PersonImage</Type></SaveImageStreamRequest>", "XML", "application/xml"),
+    ],
+)
+def test_a_json_or_xml_body_sent_as_a_form_gets_a_hint(body: bytes, kind: str, ctype: str) -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": BASIC}
+    outcome = Fake().process(RawRequest.build("POST", SAVE_PATH, headers=headers, body=body))
+    assert outcome.status == 400
+    hint = (
+        f"the body looks like {kind} sent as application/x-www-form-urlencoded (curl -d's default): "
+        f"send Content-Type: {ctype}"
+    )
+    assert hint in outcome.record.violations[0].got
+    assert hint in json.loads(outcome.body)["Message"]
+
+
+def test_a_real_form_gets_no_hint() -> None:
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": BASIC}
+    outcome = Fake().process(RawRequest.build("POST", SAVE_PATH, headers=headers, body=b"Type=PersonImage"))
+    assert outcome.status == 400 and "looks like" not in outcome.record.violations[0].got

@@ -21,7 +21,7 @@ from mockserver.core.loader import load_contracts
 from mockserver.core.proxying import ProxyCore, Upstream, scrub, secrets_of
 from mockserver.core.shapes import ERROR_SHAPE, KINDS
 
-from ..support import BASIC, GIF, PNG, SAVE_PATH, SERIALIZATION_NS, save_body, xml_body
+from ..support import BASIC, GIF, PNG, SAVE_PATH, SERIALIZATION_NS, b64, save_body, xml_body
 
 CONTRACTS: ContractSet = load_contracts()
 SAVE = CONTRACTS.named("SaveImageStream")
@@ -57,7 +57,7 @@ GOOD = [
     (CHANGE, answer(400, encode_error(SO_ERROR.body(), "json")), 204),  # an unknown blob: the tenant's data
     (GET_BLOB, answer(body=PNG, ctype="application/octet-stream"), 200),
     (GET_BLOB, answer(body=json.dumps(base64.b64encode(GIF).decode()).encode()), 200),
-    (GET_BLOB, answer(body=f'<base64Binary xmlns="{SERIALIZATION_NS}">R0lGODlhAQABAAAAACw=</base64Binary>'.encode(),
+    (GET_BLOB, answer(body=f'<base64Binary xmlns="{SERIALIZATION_NS}">{b64(GIF)}</base64Binary>'.encode(),
                       ctype="application/xml"), 200),
     (GET_BLOB, answer(404, encode_error(SO_ERROR.body(), "json")), 200),
     (SAVE, answer(body=gzip.compress(b"33"), Content_Encoding="gzip"), 200),
@@ -214,7 +214,7 @@ REQUESTS = [
     RawRequest.build("POST", SAVE_PATH, headers={"Content-Type": "application/json"}, body=save_body()),
     RawRequest.build("POST", SAVE_PATH, headers={"Content-Type": "text/csv", "Authorization": BASIC}, body=b"a,b"),
     RawRequest.build("POST", SAVE_PATH, headers={"Content-Type": "application/json", "Authorization": BASIC},
-                     body=b'{"Image": "R0lGODlhAQABAAAAACw=", "Extra": 1}'),
+                     body=b'{"Image": "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==", "Extra": 1}'),
     RawRequest.build("POST", SAVE_PATH, headers={"Content-Type": "application/json", "Authorization": BASIC,
                      "Accept": "image/png"}, body=save_body(), query="$select=a&x=1"),
     RawRequest.build("PUT", SAVE_PATH, headers={"Authorization": BASIC}),
@@ -248,7 +248,7 @@ def test_an_exchange_is_journaled_with_the_upstreams_answer_and_its_drift() -> N
     proxy = ProxyCore("https://h/Cust1")
     raw = RawRequest.build(
         "POST", f"/Cust9{SAVE_PATH}", headers={"Content-Type": "application/json", "Authorization": BASIC},
-        body=b'{"Image": "R0lGODlhAQABAAAAACw="}',
+        body=b'{"Image": "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="}',
     )  # fmt: skip
     got = answer(body=b'"34"', WWW_Authenticate='Basic realm="dGplMDpUamUw"', Set_Cookie="s=1")
     record = proxy.record_exchange(raw, UpstreamAnswer(got.status, got.headers, got.body, 12.34), url="u", started=5.0)

@@ -1,4 +1,3 @@
-# ruff: noqa: E501 (the messages are shown as they are, long lines and all)
 """How a failing assertion reads: the near-miss messages of assert_saved, assert_no_violations and
 wait_for_calls_sync. docs/pytest.md shows these messages verbatim; the test makes them happen."""
 

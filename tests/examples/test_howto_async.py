@@ -7,7 +7,7 @@ import aiohttp
 import pytest
 
 # A 1x1 GIF.
-GIF = base64.b64decode("R0lGODlhAQABAAAAACw=")
+GIF = base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"tje0:Tje0").decode()}
 
 

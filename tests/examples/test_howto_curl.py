@@ -16,7 +16,7 @@ SAVE_JSON = """\
 curl -s http://127.0.0.1:8080/api/v1/Agents/BLOB/SaveImageStream \\
   -H 'Authorization: Basic dGplMDpUamUw' \\
   -H 'Content-Type: application/json' \\
-  -d '{"Type": "PersonImage", "Image": "R0lGODlhAQABAAAAACw=", "Description": "a 1x1 GIF"}'
+  -d '{"Type": "PersonImage", "Image": "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==", "Description": "a 1x1 GIF"}'
 """
 SAVE_JSON_OUTPUT = "1"
 
@@ -24,7 +24,7 @@ SAVE_XML = """\
 curl -s http://127.0.0.1:8080/api/v1/Agents/BLOB/SaveImageStream \\
   -H 'Authorization: Basic dGplMDpUamUw' \\
   -H 'Content-Type: application/xml' \\
-  -d '<request><Type>ProjectImage</Type><Image>R0lGODlhAQABAAAAACw=</Image></request>'
+  -d '<request><Type>ProjectImage</Type><Image>R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==</Image></request>'
 """
 SAVE_XML_OUTPUT = '<int xmlns="http://schemas.microsoft.com/2003/10/Serialization/">2</int>'
 

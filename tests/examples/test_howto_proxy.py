@@ -12,7 +12,7 @@ import pytest
 from mockserver import FakeServer, ProxyServer
 
 AUTH = {"Authorization": "Basic " + base64.b64encode(b"tje0:Tje0").decode()}
-GIF = base64.b64encode(base64.b64decode("R0lGODlhAQABAAAAACw=")).decode()
+GIF = base64.b64encode(base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")).decode()
 
 
 @pytest.fixture

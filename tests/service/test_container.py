@@ -51,7 +51,7 @@ GIF = base64.b64decode(GIF_B64)
 TENANT_PATH = "/Cust12345/api/v1/Agents/BLOB/SaveImageStream"
 XML_ANSWER = '<int xmlns="http://schemas.microsoft.com/2003/10/Serialization/">{}</int>'
 RUNTIME = {"mockserver", "aiohttp", "lxml", "aiohappyeyeballs", "aiosignal", "attrs", "frozenlist", "idna"}
-RUNTIME |= {"multidict", "propcache", "typing-extensions", "yarl"}
+RUNTIME |= {"multidict", "pillow", "propcache", "typing-extensions", "yarl"}
 
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/sbin"
 # What a dockerd run leaves outside its data-root and exec-root; removed when they were not there.
@@ -519,7 +519,9 @@ def test_saves_read_back_stop_on_sigterm_and_restart_on_the_state_volume(
     assert (state["ExitCode"], state["OOMKilled"]) == (0, False), state
     assert took < 3, f"docker stop took {took:.1f} s: SIGTERM was not acted on at once"
     out, err = containers.logs(first.name)
-    assert out.splitlines()[1:] == [
+    # The banner's setting lines (indented) say where each setting came from: the image's environment here.
+    assert "  state = /data/state.sqlite  (env MOCKSERVER_STATE)" in out.splitlines(), out
+    assert [line for line in out.splitlines()[1:] if not line.startswith("  ")] == [
         f"#1 POST {TENANT_PATH} -> 200 id 1",
         f"#2 POST {TENANT_PATH} -> 200 id 2",
         "mockserver stopped",

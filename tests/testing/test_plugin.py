@@ -130,7 +130,10 @@ def test_wrong_description(superoffice_fake):
 @pytest.mark.parametrize(
     ("marker", "message"),
     [
-        ("superoffice(frist_id=3)", "*unknown setting(s) frist_id; known: host, port, first_id*"),
+        (
+            "superoffice(frist_id=3)",
+            "*unknown keyword(s) frist_id; known: admin_token, allowed_hosts, contracts, credentials, faults, *",
+        ),
         ("superoffice(33)", "*keyword arguments only*"),
         ("superoffice(first_id=0)", "*@pytest.mark.superoffice: first_id must be between 1 and 2147483647*"),
     ],
@@ -155,3 +158,54 @@ def test_it(superoffice_fake):
 def test_the_marker_is_registered_for_strict_markers(user_tests: pytest.Pytester) -> None:
     result = user_tests.runpytest("--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.superoffice(**settings)*"])
+
+
+def test_the_markers_known_keywords_are_the_documented_ones() -> None:
+    from mockserver.testing.plugin import MARKER_KEYWORDS
+
+    assert "faults" in MARKER_KEYWORDS
+    assert not {"extra", "log_calls", "log_format", "loop"} & set(MARKER_KEYWORDS)
+    assert list(MARKER_KEYWORDS) == sorted(MARKER_KEYWORDS)
+
+
+ASYNC_USER_TEST = """
+import pytest
+
+@pytest.mark.superoffice(first_id=5)
+async def test_it(superoffice_fake_async):
+    assert superoffice_fake_async.next_id == 5
+"""
+
+
+@pytest.mark.parametrize("mode", ["auto", "strict"])
+def test_the_async_fixture_works_without_warnings_in_either_mode(pytester: pytest.Pytester, mode: str) -> None:
+    # The loop scope is set as pytest-asyncio itself asks every project to (it warns otherwise).
+    pytester.makeini(f"[pytest]\nasyncio_mode = {mode}\nasyncio_default_fixture_loop_scope = function\n")
+    body = (
+        ASYNC_USER_TEST if mode == "auto" else ASYNC_USER_TEST.replace("async def", "@pytest.mark.asyncio\nasync def")
+    )
+    pytester.makepyfile(body)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error")
+    result.assert_outcomes(passed=1)
+    assert "warnings" not in result.parseoutcomes()
+
+
+def test_without_pytest_asyncio_the_async_fixture_says_what_to_install(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A module of that name that fails to import, ahead of the installed one: as if it were missing
+    # (pytester puts its folder first on the child's sys.path).
+    pytester.makepyfile(pytest_asyncio="raise ImportError('not installed')")
+    pytester.makepyfile(
+        """
+def test_it(superoffice_fake_async):
+    pass
+"""
+    )
+    # Only this plugin, loaded by the conftest: no other installed plugin may bring pytest-asyncio in.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    pytester.makeconftest('pytest_plugins = ["mockserver.testing.plugin"]')
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    assert "superoffice_fake_async needs pytest-asyncio: pip install 'mockserver[pytest]'" in result.stdout.lines
+    assert "fixture 'superoffice_fake_async' not found" not in result.stdout.str()

@@ -396,3 +396,22 @@ def test_a_text_log_line_carries_the_first_warning(serve: type[Served]) -> None:
     assert server.post(json.dumps({"Type": "PersonImage", "Image": "R0lGODlh", "Bogus": 1}).encode())[0] == 200
     line = server.line()
     assert line.startswith(f"#1 POST {SAVE_PATH} -> 200 id 1; warning: ")
+
+
+def test_a_closed_pipe_ends_check_quietly_with_status_0() -> None:
+    # stdout is a pipe nobody reads (as `mockserver check | head -0`): the first write meets EPIPE.
+    code = (
+        "import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1)\n"
+        "from mockserver.tools.cli import main; sys.exit(main(['check']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+
+
+def test_check_counts_properties_in_good_english(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    one = tmp_path / "One.toml"
+    one.write_text((ROOT / "contracts" / "GetBlobStream.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    assert main(["check", str(one)]) == 0
+    assert capsys.readouterr().out.endswith("(1 property)\n")
+    assert main(["check"]) == 0
+    assert "(1 properties)" not in capsys.readouterr().out

@@ -82,7 +82,7 @@ def test_serve_on_uvloop_answers_and_stops_cleanly() -> None:
             assert (resp.status, resp.read()) == (200, b"1")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=30)
-        assert proc.returncode == 0 and out == "mockserver stopped\n" and "Traceback" not in err
+        assert proc.returncode == 0 and out.endswith("mockserver stopped\n") and "Traceback" not in err
     finally:
         if proc.poll() is None:
             proc.kill()

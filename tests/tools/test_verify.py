@@ -127,7 +127,25 @@ def test_cli_rejects_a_malformed_header(capsys: pytest.CaptureFixture[str]) -> N
     assert "--header must be NAME:VALUE" in capsys.readouterr().err
 
 
-async def test_an_unreachable_server_is_a_failure_not_a_crash() -> None:
+async def test_an_unreachable_server_is_one_message_not_a_crash() -> None:
     report = await verify("http://127.0.0.1:9", load_contracts(), AUTH, timeout=5)
-    assert not report.ok
-    assert report.checks[0].status is None and report.checks[0].problems[0].startswith("no answer: ")
+    assert not report.ok and report.checks == []
+    assert report.unreachable is not None
+    assert report.text().count("\n") == 0
+    assert report.text().startswith("error: cannot connect to http://127.0.0.1:9: ")
+
+
+def test_cli_against_a_refused_port_says_so_once_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "--base-url", "http://127.0.0.1:9", "--auth", BASIC]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("cannot connect") == 1 and "ClientConnectorError" not in err
+
+
+def test_cli_without_auth_against_the_fake_hints_at_auth(capsys: pytest.CaptureFixture[str]) -> None:
+    with ThreadedFakeServer(port=0) as fake:
+        assert main(["verify", "--base-url", fake.url]) == 1
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith(
+        "hint: every check got 401: pass --auth 'Basic …' (any well-formed credential for the fake), "
+        "or the credentials the server knows"
+    )

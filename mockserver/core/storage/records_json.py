@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import Violation
 from ..images import ImageInfo
+from ..printable import encodable
 from ..records import AuthInfo, CallRecord, Locale
 
 _RECORD_TYPES: dict[str, type] = {cls.__name__: cls for cls in (ImageInfo, AuthInfo, Locale, Violation)}
@@ -46,7 +47,14 @@ def _decode(value: Any) -> Any:
 
 
 def encode_record(record: CallRecord) -> str:
-    return json.dumps({f.name: _encode(getattr(record, f.name)) for f in fields(record)}, ensure_ascii=False)
+    """The record as JSON text SQLite can store: UTF-8 when it can carry every string, else with \\u escapes.
+
+    Records hold printable text (printable.py); should a lone surrogate still get in, the escaped
+    form keeps it exactly (json.loads reads it back) instead of failing the call's commit.
+    """
+    data = {f.name: _encode(getattr(record, f.name)) for f in fields(record)}
+    text = json.dumps(data, ensure_ascii=False)
+    return text if encodable(text) else json.dumps(data, ensure_ascii=True)
 
 
 def decode_record(text: str) -> CallRecord | None:
