@@ -243,7 +243,8 @@ def cli_page() -> str:
         "## Exit status",
         "",
         "`0` on success; `1` when `check` found a problem or `verify` a deviation; `2` for an unusable",
-        "option, variable or contract (one `error:` line each); `3` from `proxy --fail-on-drift` when",
+        "option, variable or contract (one `error:` line each) and when `verify` cannot connect; `3` from",
+        "`proxy --fail-on-drift` when",
         "the upstream drifted; `130` when interrupted before a server was up.",
         "",
     ]
