@@ -19,7 +19,7 @@ from .printable import escape_surrogates
 ERROR_SOURCE = "SuperOffice.Services.WebApi"
 
 # The ErrorType each status reports. 400 and 404 follow what the real server sends; the
-# others are this fake's choice (documented in the README).
+# others are this fake's choice (documented in docs/differences.md).
 ERROR_TYPES: dict[int, str] = {
     400: "ArgumentException",
     401: "SoCredentialsException",

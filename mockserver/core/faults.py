@@ -39,7 +39,7 @@ RETRY_AFTER_DEFAULT = {429: 1, 503: 1}
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """What goes wrong, and for which calls. See the README section ``faults``."""
+    """What goes wrong, and for which calls. See docs/faults-and-state.md."""
 
     kind: str
     status: int | None = None
