@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,10 @@ from ..core.proxying import ProxyCore, Upstream
 from ..http.proxy import build_proxy_app
 from ..http.runner import Site
 from ..http.upstream import DEFAULT_TIMEOUT, UpstreamClient, tls_context
+from .served import Served
 
 
-class ProxyServer(ProxyCore):
+class ProxyServer(Served, ProxyCore):
     """A proxy forwarding to `upstream`: ``async with ProxyServer("https://host/Cust12345", port=0) as proxy``.
 
     Clients call ``proxy.url`` instead of the tenant and get the tenant's answers unchanged;
@@ -45,36 +45,6 @@ class ProxyServer(ProxyCore):
     def _app(self, _fake: Fake) -> web.Application:
         return build_proxy_app(self, self.client)
 
-    @property
-    def host(self) -> str:
-        return self.settings.host
-
-    @property
-    def url(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        return self._site.url
-
-    @property
-    def api_url(self) -> str:
-        """The URL of the call itself: ``<url>/api/v1/Agents/BLOB/SaveImageStream``."""
-        return self._site.api_url
-
-    async def start(self) -> ProxyServer:
-        """Bind (port 0 picks a free port) and serve; return self."""
-        if not self._site.started:
-            self.port = await self._site.start()
-            self.serving_loop = asyncio.get_running_loop()
-        return self
-
-    async def close(self) -> None:
-        """Stop serving and close the connections to the upstream. Safe to call more than once."""
-        self.serving_loop = None
-        await self._site.close()
-        await self.client.close()
+    async def _closed(self) -> None:
+        await self.client.close()  # the connections to the upstream
         self.release()
-
-    async def __aenter__(self) -> ProxyServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()

@@ -9,9 +9,10 @@ from typing import Any
 
 from ..core.fake import Fake
 from ..http.runner import Site
+from .served import Served
 
 
-class FakeServer(Fake):
+class FakeServer(Served, Fake):
     """A fake served in the running event loop. ``async with FakeServer() as fake: fake.url``."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -19,38 +20,8 @@ class FakeServer(Fake):
         self._site = Site(self)
         self.port: int | None = None
 
-    @property
-    def host(self) -> str:
-        return self.settings.host
-
-    @property
-    def url(self) -> str:
-        """The base URL, e.g. ``http://127.0.0.1:54321`` (no trailing slash)."""
-        return self._site.url
-
-    @property
-    def api_url(self) -> str:
-        """The URL of the call itself: ``<url>/api/v1/Agents/BLOB/SaveImageStream``."""
-        return self._site.api_url
-
-    async def start(self) -> FakeServer:
-        """Bind (port 0 picks a free port) and serve; return self."""
-        if not self._site.started:
-            self.port = await self._site.start()
-            self.serving_loop = asyncio.get_running_loop()
-        return self
-
-    async def close(self) -> None:
-        """Stop serving. Safe to call more than once."""
-        self.serving_loop = None
-        await self._site.close()
+    async def _closed(self) -> None:
         self.release()  # unlock a --state file (every tenant's) so a restarted fake can open it
-
-    async def __aenter__(self) -> FakeServer:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
 
 
 class ThreadedFakeServer(FakeServer):
