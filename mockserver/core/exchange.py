@@ -9,7 +9,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from .errors import ApiError
 from .faults import Hit
-from .records import CallRecord
+from .records import CallRecord, Pending, record_of
 from .slots import slots_constructor
 
 
@@ -42,18 +42,26 @@ class RawRequest:
         return cls(method.upper(), path, query, CIMultiDictProxy(CIMultiDict(headers or {})), body)
 
 
+new_raw_request = slots_constructor(RawRequest)  # one or two per call: see slots.py
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """The answer to send and the record that was journaled."""
+    """The answer to send and the journal entry of the call (its record, or the facts to build it from)."""
 
     status: int
     body: bytes
     content_type: str | None
     headers: dict[str, str]
-    record: CallRecord
+    entry: CallRecord | Pending
     fault: Hit | None = None  # the shell acts out delays, drops and truncation
+
+    @property
+    def record(self) -> CallRecord:
+        """The call's record as the journal keeps it (built now if nobody has read it yet)."""
+        return record_of(self.entry)
 
 
 new_outcome = slots_constructor(Outcome)  # one per call: see slots.py
 
-__all__ = ["Outcome", "RawRequest", "new_outcome"]
+__all__ = ["Outcome", "RawRequest", "new_outcome", "new_raw_request"]

@@ -12,46 +12,30 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from . import auth, codecs
-from .answers import DESCRIBE_METHODS, describe, encode_result, error_bytes, media_of, utf8
+from .answers import DESCRIBE_METHODS, describe, encode_result, error_bytes, utf8
 from .assertions import Assertions
 from .behaviours import BEHAVIOURS, Result
-from .binding import Binding, bind
+from .binding import bind
 from .config import Settings
 from .contract import Contract, ContractSet
 from .coverage import compute
 from .errors import ApiError, ConfigError, Violation, preview
 from .exchange import Outcome, RawRequest, new_outcome
-from .faults import FaultInjection, FaultSet, Hit
-from .headers import HeaderCache, HeaderFacts, check_header_sizes
+from .faults import FaultInjection, FaultSet
+from .headers import Admitted, HeaderCache, HeaderFacts, check_header_sizes
 from .hints import explain_misfiled
 from .journal import CallList
 from .loader import load_contracts
 from .locales import parse_select, read_locale
-from .negotiation import JSON_ANSWER, Answer, error_media, negotiate, request_media
-from .records import NO_AUTH, NO_LOCALE, AuthInfo, Locale, new_record
+from .negotiation import error_media, negotiate, request_media
+from .pending import CallFacts, build
+from .records import Pending
 from .refusals import record_refusal
 from .state import State, Storage
 from .storage.memory import ImageStore
 from .storage.sqlite import SqliteStorage
 from .summary import loggable_result, summarise
 from .tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
-
-
-class _Call:
-    """What is learned about a call as it passes each step; becomes the CallRecord."""
-
-    __slots__ = ("answer", "auth", "binding", "content_type", "extra", "fault", "locale", "select", "warnings")
-
-    def __init__(self) -> None:
-        self.answer: Answer = JSON_ANSWER
-        self.auth: AuthInfo = NO_AUTH
-        self.locale: Locale = NO_LOCALE
-        self.select: tuple[str, ...] = ()
-        self.binding: Binding | None = None
-        self.warnings: list[Violation] = []
-        self.content_type: str | None = None
-        self.extra: dict[str, Any] = {}
-        self.fault: Hit | None = None
 
 
 class Fake(Assertions, FaultInjection):
@@ -153,24 +137,31 @@ class Fake(Assertions, FaultInjection):
 
     # ---- the pipeline ----------------------------------------------------------------------
 
-    def process(self, raw: RawRequest) -> Outcome:
-        """Answer one request and journal it. Never raises for anything a client can send."""
+    def process(self, raw: RawRequest, admitted: Admitted | None = None) -> Outcome:
+        """Answer one request and journal it. Never raises for anything a client can send.
+
+        `admitted` is what `precheck.admit` found for this request's headers, reused as is.
+        """
         if self.tenants is not None and (name := tenant_of(raw.path)):
             try:
                 return self.tenants.get(name).process(raw)
             except ApiError as err:  # not a tenant name, or one too many: answered by the default tenant
                 return record_refusal(self.state.journal, raw.method, raw.path, err)
         started = time.time()
-        contract, prefix = self.contracts.match(raw.path)
-        call = _Call()
+        if (
+            admitted is not None
+            and admitted.cache is self.header_cache
+            and admitted.basis[0] is self.settings
+            and admitted.basis[1] is self.credentials
+        ):
+            contract, prefix, key, facts = admitted.contract, admitted.prefix, admitted.key, admitted.facts
+        else:
+            contract, prefix = self.contracts.match(raw.path)
+            key, facts = self.header_facts(contract, raw.headers)
+        call = CallFacts()
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
         result: Result | None = None
         headers: dict[str, str] = {}
-        key: tuple[Any, ...] = (id(contract), tuple(raw.headers.items()))
-        try:
-            facts = self.header_cache.get(key, (self.settings, self.credentials))
-        except TypeError:  # a caller's own Mapping with unhashable values: work it out each time
-            key, facts = (), None
         try:
             result = self._run(raw, contract, query, call, facts, key)
             status = contract.response_status if contract and raw.method == contract.method else 200
@@ -183,38 +174,45 @@ class Fake(Assertions, FaultInjection):
             violations = tuple(err.violations)
         else:
             violations = ()
-        record = new_record(  # CallRecord's fields, in order
-            self.state.journal.next_seq(),
-            started,
-            raw.method,
-            raw.path,
-            prefix,
-            contract.name if contract else None,
-            query,
-            call.select,
-            facts.redacted if facts is not None else auth.redact_headers(raw.headers),
-            call.auth,
-            call.locale,
-            summarise(call.binding),
-            status,
-            result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
-            violations,
-            tuple(call.warnings),
-            call.content_type,
-            media_of(ctype),
-            loggable_result(result.value) if result is not None else None,
-            call.fault.label if call.fault else None,
-            call.extra or _NO_EXTRA,
+        journal = self.state.journal
+        entry = Pending(
+            journal.next_seq(),
+            build,
+            (  # build's arguments after seq, in order
+                started,
+                raw.method,
+                raw.path,
+                prefix,
+                contract,
+                query,
+                facts.redacted if facts is not None else auth.redact_headers(raw.headers),
+                call,
+                status,
+                result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
+                violations,
+                loggable_result(result.value) if result is not None else None,
+                ctype,
+            ),
         )
-        self.state.journal.append(record)
-        return new_outcome(status, body, ctype, headers, record, call.fault)
+        journal.append(entry)
+        return new_outcome(status, body, ctype, headers, entry, call.fault)
+
+    def header_facts(
+        self, contract: Contract | None, headers: Mapping[str, str]
+    ) -> tuple[tuple[Any, ...], HeaderFacts | None]:
+        """The header cache's key for this request and what it holds for it (None: not seen, or not cacheable)."""
+        key: tuple[Any, ...] = (id(contract), tuple(headers.items()))
+        try:
+            return key, self.header_cache.get(key, (self.settings, self.credentials))
+        except TypeError:  # a caller's own Mapping with unhashable values: work it out each time
+            return (), None
 
     def _run(
         self,
         raw: RawRequest,
         contract: Contract | None,
         query: tuple[tuple[str, str], ...],
-        call: _Call,
+        call: CallFacts,
         facts: HeaderFacts | None = None,
         key: tuple[Any, ...] = (),
     ) -> Result:
@@ -274,7 +272,8 @@ class Fake(Assertions, FaultInjection):
                     ),
                 )
         pairs = codecs.decode_body(raw.body, body_media.family, body_media.codec, body_media.label)
-        call.binding = binding = bind(pairs, contract, body_media.family)
+        binding = bind(pairs, contract, body_media.family)
+        call.request = summarise(binding)
         call.warnings.extend(binding.warnings)
         if self.settings.strict and call.warnings:
             raise ApiError(400, binding.violations + call.warnings)
@@ -288,13 +287,10 @@ class Fake(Assertions, FaultInjection):
         return BEHAVIOURS[contract.behaviour](self.state, contract, binding)
 
     @staticmethod
-    def _select(call: _Call, query: tuple[tuple[str, str], ...]) -> None:
+    def _select(call: CallFacts, query: tuple[tuple[str, str], ...]) -> None:
         if query:
             call.select, select_warnings = parse_select(query)
             call.warnings.extend(select_warnings)
-
-
-_NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
 __all__ = ["Fake", "Outcome", "RawRequest"]

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import overload
 
-from .records import CallRecord
+from .records import CallRecord, Pending, record_of
 
 DEFAULT_JOURNAL_LIMIT = 10_000
 
@@ -107,13 +107,17 @@ class CallList:
 
 
 class CallLog:
-    """The journal: records in arrival order, at most `limit` kept (0 = unbounded)."""
+    """The journal: records in arrival order, at most `limit` kept (0 = unbounded).
+
+    An entry may arrive `Pending` (pending.py): its record is built on the first read, under
+    the lock, and kept in its place; one that falls out unread is never built.
+    """
 
     def __init__(self, limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
         if limit < 0:
             raise ValueError(f"journal limit must be 0 (unbounded) or more (got {limit})")
         self.limit = limit
-        self._records: deque[CallRecord] = deque(maxlen=limit or None)
+        self._records: deque[CallRecord | Pending] = deque(maxlen=limit or None)
         self._lock = threading.Lock()
         self._next_seq = 1
         self.dropped = 0
@@ -130,7 +134,7 @@ class CallLog:
             self._next_seq += 1
             return seq
 
-    def append(self, record: CallRecord) -> None:
+    def append(self, record: CallRecord | Pending) -> None:
         with self._lock:
             if self.limit and len(self._records) == self.limit:
                 self.dropped += 1
@@ -148,8 +152,9 @@ class CallLog:
             with self._changed:
                 self._changed.notify_all()
         if self._listeners:
+            built = record_of(record)
             for listener in tuple(self._listeners):
-                listener(record)
+                listener(built)
 
     def subscribe(self, listener: Callable[[CallRecord], None]) -> None:
         """Call `listener(record)` after every append (used by waiters and persistence)."""
@@ -172,11 +177,11 @@ class CallLog:
     def since(self, seq: int) -> CallList:
         """The records with a sequence number above `seq`, oldest first."""
         with self._lock:
-            return CallList(tuple(r for r in self._records if r.seq > seq))
+            return CallList(tuple(record_of(r) for r in self._records if r.seq > seq))
 
     def snapshot(self) -> CallList:
         with self._lock:
-            return CallList(tuple(self._records))
+            return CallList(tuple(map(record_of, self._records)))
 
     def get(self, seq: int) -> CallRecord | None:
         with self._lock:
@@ -185,9 +190,9 @@ class CallLog:
             first = self._records[0].seq
             index = seq - first
             if 0 <= index < len(self._records) and self._records[index].seq == seq:
-                return self._records[index]
+                return record_of(self._records[index])
             # Calls processed on several threads may append slightly out of order.
-            return next((r for r in self._records if r.seq == seq), None)
+            return next((record_of(r) for r in self._records if r.seq == seq), None)
 
     def __len__(self) -> int:
         return len(self._records)

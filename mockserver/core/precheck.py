@@ -1,10 +1,10 @@
 """The header steps on their own, run before the shell reads or reserves any body byte.
 
 A request that fails routing, the method, Accept under --strict, the header size rule,
-authentication or Content-Type gets the same answer whatever its body holds. `precheck` finds
+authentication or Content-Type gets the same answer whatever its body holds. `admit` finds
 those requests from the headers alone and answers them through `Fake.process` (so they are
 journaled exactly as they would be with their body), leaving the body unread. A request that
-passes gets None: its body decides the rest.
+passes gets an `Admitted`: what the steps found, which `Fake.process` reuses once the body is in.
 
 The steps mirror the order of `Fake._run` up to the body; a step added there and not here only
 means such a request's body is read before it is refused, never a different answer.
@@ -19,46 +19,52 @@ from .answers import DESCRIBE_METHODS
 from .errors import ApiError
 from .exchange import Outcome, RawRequest
 from .fake import Fake
-from .headers import check_header_sizes
+from .headers import Admitted, check_header_sizes, new_admitted
 from .negotiation import negotiate, request_media
 
 
-def precheck(fake: Fake, raw: RawRequest) -> Outcome | None:
-    """Answer (and journal) `raw` now if its body cannot change the answer; otherwise None.
+def admit(fake: Fake, raw: RawRequest) -> Outcome | Admitted:
+    """Answer (and journal) `raw` now if its body cannot change the answer; otherwise what its headers gave.
 
-    `raw` is the request without its body: the shell calls this before reading any of it.
+    `raw` is the request without its body: the shell calls this before reading any of it, and
+    passes the `Admitted` to ``fake.process(raw_with_body, admitted)``.
     """
-    if body_matters(fake, raw):
-        return None
-    return fake.process(raw)
+    admitted = _admitted(fake, raw)
+    return fake.process(raw) if admitted is None else admitted
+
+
+def precheck(fake: Fake, raw: RawRequest) -> Outcome | None:
+    """Like `admit`, for a caller that has no use for what the headers gave: None when the body matters."""
+    early = admit(fake, raw)
+    return early if isinstance(early, Outcome) else None
 
 
 def body_matters(fake: Fake, raw: RawRequest) -> bool:
     """True when every step before the body passes, so only the body can decide the answer."""
+    return _admitted(fake, raw) is not None
+
+
+def _admitted(fake: Fake, raw: RawRequest) -> Admitted | None:
     if raw.body_problem is not None:
-        return False
-    contract, _prefix = fake.contracts.match(raw.path)
+        return None
+    contract, prefix = fake.contracts.match(raw.path)
     if contract is None or raw.method in DESCRIBE_METHODS or raw.method != contract.method:
-        return False
+        return None
+    key, facts = fake.header_facts(contract, raw.headers)
     extra: dict[str, Any] = {}
-    try:
-        key = (id(contract), tuple(raw.headers.items()))
-        facts = fake.header_cache.get(key, (fake.settings, fake.credentials))
-    except TypeError:  # unhashable header values: no cache, as in Fake.process
-        facts = None
     try:
         if facts is not None:  # this header set passed every step before
             if facts.auth is None:  # a credential store: grants expire, so ask again
                 auth.authenticate(raw.headers, fake.settings, fake.credentials, extra)
-            return True
-        if negotiate(raw.headers, contract, fake.settings.strict).not_acceptable is not None:
-            return False
-        check_header_sizes(raw.headers)
-        auth.authenticate(raw.headers, fake.settings, fake.credentials, extra)
-        request_media(raw.headers, contract)
+        else:
+            if negotiate(raw.headers, contract, fake.settings.strict).not_acceptable is not None:
+                return None
+            check_header_sizes(raw.headers)
+            auth.authenticate(raw.headers, fake.settings, fake.credentials, extra)
+            request_media(raw.headers, contract)
     except ApiError:
-        return False
-    return True
+        return None
+    return new_admitted(fake.header_cache, (fake.settings, fake.credentials), contract, prefix, key, facts)
 
 
-__all__ = ["body_matters", "precheck"]
+__all__ = ["admit", "body_matters", "precheck"]

@@ -30,6 +30,7 @@ from .errors import ConfigError
 from .exchange import Outcome, RawRequest
 from .fake import Fake
 from .faults import Fault, InjectedFault
+from .headers import Admitted
 from .records import CallRecord
 from .shapes import KINDS, Drift
 from .state import State
@@ -182,11 +183,14 @@ class ProxyCore(Fake):
         self.validator = Fake(checks, contracts=validating(self.contracts))
         self.drift = DriftTally()
 
-    def process(self, raw: RawRequest) -> Outcome:
-        """Answer a request the proxy does not forward (too large, cut short) as the fake would, and journal it."""
+    def process(self, raw: RawRequest, admitted: Admitted | None = None) -> Outcome:
+        """Answer a request the proxy does not forward (too large, cut short) as the fake would, and journal it.
+
+        `admitted` is ignored: the proxy checks each request afresh with its validator.
+        """
         outcome = self.validator.process(raw)
         record = self._journal(outcome.record, extra={"upstream": {"forwarded": False}})
-        return replace(outcome, record=record)
+        return replace(outcome, entry=record)
 
     def record_exchange(
         self,

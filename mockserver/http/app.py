@@ -9,9 +9,9 @@ from aiohttp import web
 
 from ..core.codecs import encode_json
 from ..core.errors import ApiError
-from ..core.exchange import Outcome, RawRequest
+from ..core.exchange import Outcome, RawRequest, new_raw_request
 from ..core.fake import Fake
-from ..core.precheck import precheck
+from ..core.precheck import admit
 from .body import (
     BUDGET_KEY,
     BodyBudget,
@@ -22,8 +22,9 @@ from .body import (
     grant_continue,
     hold_continue,
     read_body,
+    take_buffered,
 )
-from .debug import add_debug_routes
+from .debug import add_debug_routes, unknown_route
 from .faults import act_out
 from .responses import FAKE_KEY, record_json, to_response
 
@@ -35,27 +36,32 @@ THREAD_BODY_SIZE = 1024 * 1024
 
 
 async def agent_handler(request: web.Request) -> web.StreamResponse:
-    """Every path not under /_ comes here: headers first, then the body, then the core."""
+    """Every path no /_ route serves comes here: headers first, then the body, then the core."""
+    if request.path.startswith("/_"):  # not an agent path: never journaled
+        return await unknown_route(request)
     fake = request.app[FAKE_KEY]
     limit = fake.settings.max_body_size
     too_large = declared_too_large(request, limit)
     if too_large is not None:
         return await _answer(request, fake.process(_raw(request, problem=too_large)), hang_up=True)
     # Nothing of the body is read or reserved until the headers have passed.
-    early = precheck(fake, _raw(request))
-    if early is not None:
+    admitted = admit(fake, _raw(request))
+    if isinstance(admitted, Outcome):
         # The client waiting for 100 Continue has sent nothing and will not: close rather than wait.
-        return await _answer(request, early, hang_up=expects_continue(request) and not request.content.at_eof())
+        return await _answer(request, admitted, hang_up=expects_continue(request) and not request.content.at_eof())
     hold = Hold(request.app[BUDGET_KEY])
     try:
-        await grant_continue(request)
-        body, problem = await read_body(request, limit, hold)
+        problem: ApiError | None = None
+        body: bytes | bytearray | None = take_buffered(request, hold)  # usually here already: nothing to await
+        if body is None:
+            await grant_continue(request)
+            body, problem = await read_body(request, limit, hold)
         raw = _raw(request, body, problem)
         # A big body takes a while to decode: on a worker thread, so other clients are answered meanwhile.
         if len(body) > THREAD_BODY_SIZE:
-            outcome = await asyncio.get_running_loop().run_in_executor(None, fake.process, raw)
+            outcome = await asyncio.get_running_loop().run_in_executor(None, fake.process, raw, admitted)
         else:
-            outcome = fake.process(raw)
+            outcome = fake.process(raw, admitted)
         del raw
         del body  # the core has emptied a bytearray body; let go of a bytes one before answering
     finally:
@@ -64,7 +70,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
 
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
-    return RawRequest(request.method, request.path, request.query_string, request.headers, body, problem)
+    return new_raw_request(request.method, request.path, request.query_string, request.headers, body, problem)
 
 
 async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = False) -> web.StreamResponse:

@@ -70,6 +70,23 @@ def declared_too_large(request: web.Request, limit: int) -> ApiError | None:
     return None
 
 
+def take_buffered(request: web.Request, hold: Hold) -> bytes | None:
+    """The whole body when it arrived with the headers and fits the budget; None: `read_body` must read it.
+
+    The usual small request: no 100 Continue to send, nothing to await, no timer to arm.
+    """
+    declared = request.content_length
+    if declared is None or expects_continue(request):
+        return None
+    stream = request.content
+    # At its end, nothing read yet, every declared byte here: the buffer holds the whole body.
+    if not stream.is_eof() or stream.total_bytes != declared or stream.exception() is not None:
+        return None
+    if not hold.take(declared):
+        return None  # read_body answers 503, as for any body past the budget
+    return stream.read_nowait(-1)
+
+
 async def read_body(request: web.Request, limit: int, hold: Hold) -> tuple[bytes | bytearray, ApiError | None]:
     """Read the body up to `limit` bytes, taking what arrives from the budget as it arrives.
 

@@ -192,10 +192,18 @@ def unknown_among(routes: Mapping[str, Mapping[str, Handler]]) -> Handler:
     return handle
 
 
+UNKNOWN_ROUTE_KEY: web.AppKey[Handler] = web.AppKey("unknown_debug_route")
+
+
+def unknown_route(request: web.Request) -> Awaitable[web.StreamResponse]:
+    """The answer to a /_ path no debug route serves (for the app's catch-all to return)."""
+    return request.app[UNKNOWN_ROUTE_KEY](request)
+
+
 def add_debug_routes(
     app: web.Application, routes: Mapping[str, Mapping[str, Handler]] | None = None, *, tenants: bool = False
 ) -> None:
-    """Register the /_ routes; registered before the agent catch-all, so /_ is never an agent path.
+    """Register the /_ routes, before the caller's catch-all, which sends other /_ paths to `unknown_route`.
 
     `routes` replaces ROUTES (a proxy serves its own set). With `tenants` (isolated tenants) each
     route is served under ``/{tenant}`` too, as that tenant's view.
@@ -207,7 +215,9 @@ def add_debug_routes(
         app.router.add_route("*", path, guarded)
         if tenants:
             app.router.add_route("*", "/{tenant}" + path, guarded)
-    app.router.add_route("*", "/_{tail:.*}", fallback)
+    # Other /_ paths reach the caller's catch-all, which answers them with this (`unknown_route`):
+    # a "/_{tail}" route of its own would be one more pattern every agent request is tried against.
+    app[UNKNOWN_ROUTE_KEY] = fallback
     if tenants:
         app.router.add_route("*", "/{tenant}/_{tail:.*}", fallback)
     app.router.add_get("/favicon.ico", favicon)

@@ -30,7 +30,7 @@ from .body import (
     hold_continue,
     read_body,
 )
-from .debug import ROUTES, Handler, add_debug_routes
+from .debug import ROUTES, Handler, add_debug_routes, unknown_route
 from .drift_page import render_drift
 from .faults import FAULT_ROUTES
 from .responses import FAKE_KEY, error_response, json_response, to_response
@@ -78,7 +78,9 @@ def log_exchange(record: CallRecord) -> None:
 
 
 async def forward(request: web.Request) -> web.StreamResponse:
-    """Every path not under /_: forward, check, journal, answer as the upstream did."""
+    """Every path no /_ route serves: forward, check, journal, answer as the upstream did."""
+    if request.path.startswith("/_"):  # not an agent path: never forwarded, never journaled
+        return await unknown_route(request)
     core = request.app[PROXY_KEY]
     arrived = time.time()
     problem = declared_too_large(request, core.settings.max_body_size)

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..ids import IdSequence
 from ..journal import CallLog
-from ..records import CallRecord
+from ..records import CallRecord, Pending, record_of
 from .errors import StateFileDamaged
 from .memory import ImageStore
 from .records_json import decode_record, encode_record
@@ -29,7 +29,8 @@ class PersistentLog(CallLog):
         self._store = store
         self._ids = ids
 
-    def append(self, record: CallRecord) -> None:
+    def append(self, entry: CallRecord | Pending) -> None:
+        record = record_of(entry)  # the file keeps the record: built on write
         super().append(record)
         if self._store.damage is not None:
             return  # the file takes nothing more (the call was answered so); the record stays in memory
