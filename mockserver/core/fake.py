@@ -28,8 +28,7 @@ from .journal import CallList
 from .loader import load_contracts
 from .locales import parse_select, read_locale
 from .negotiation import error_media, negotiate, request_media
-from .pending import CallFacts, build
-from .records import Pending
+from .pending import CallFacts
 from .refusals import record_refusal
 from .state import State, Storage
 from .storage.memory import ImageStore
@@ -158,44 +157,27 @@ class Fake(Assertions, FaultInjection):
         else:
             contract, prefix = self.contracts.match(raw.path)
             key, facts = self.header_facts(contract, raw.headers)
-        call = CallFacts()
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
-        result: Result | None = None
+        call = CallFacts(started, raw.method, raw.path, prefix, contract, query)
         headers: dict[str, str] = {}
         try:
             result = self._run(raw, contract, query, call, facts, key)
-            status = contract.response_status if contract and raw.method == contract.method else 200
+            call.status = status = contract.response_status if contract and raw.method == contract.method else 200
             body, ctype = encode_result(contract, raw.method, result, call.answer)
+            call.blob_id = result.blob_id
+            call.result = loggable_result(result.value)
         except ApiError as err:
-            status = err.status
+            call.status = status = err.status
             headers.update(err.headers)
             body = error_bytes(err, call.answer.fmt)
             ctype = utf8(error_media(call.answer))
-            violations = tuple(err.violations)
-        else:
-            violations = ()
-        journal = self.state.journal
-        entry = Pending(
-            journal.next_seq(),
-            build,
-            (  # build's arguments after seq, in order
-                started,
-                raw.method,
-                raw.path,
-                prefix,
-                contract,
-                query,
-                facts.redacted if facts is not None else auth.redact_headers(raw.headers),
-                call,
-                status,
-                result.blob_id if result is not None else (call.fault.blob_id if call.fault else None),
-                violations,
-                loggable_result(result.value) if result is not None else None,
-                ctype,
-            ),
-        )
-        journal.append(entry)
-        return new_outcome(status, body, ctype, headers, entry, call.fault)
+            call.violations = tuple(err.violations)
+            if call.fault is not None:
+                call.blob_id = call.fault.blob_id
+        call.headers = facts.redacted if facts is not None else auth.redact_headers(raw.headers)
+        call.response_type = ctype
+        self.state.journal.add(call)
+        return new_outcome(status, body, ctype, headers, call, call.fault)
 
     def header_facts(
         self, contract: Contract | None, headers: Mapping[str, str]
@@ -219,7 +201,7 @@ class Fake(Assertions, FaultInjection):
         call.answer = answer = (
             facts.answer if facts is not None else negotiate(raw.headers, contract, self.settings.strict)
         )
-        call.warnings.extend(answer.warnings)
+        call.warnings += answer.warnings
         if contract is None:
             known = ", ".join(f"{c.method} {c.path}" for c in self.contracts)
             raise ApiError(
@@ -242,17 +224,19 @@ class Fake(Assertions, FaultInjection):
         if raw.body_problem is not None:
             raise raw.body_problem
         if facts is not None:
-            call.auth = facts.auth or auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
+            call.auth = facts.auth or auth.authenticate(
+                raw.headers, self.settings, self.credentials, call.fresh_extra()
+            )
             call.locale = facts.locale
-            call.warnings.extend(facts.locale_warnings)
+            call.warnings += facts.locale_warnings
             self._select(call, query)
             call.content_type = facts.content_type
             body_media = facts.request_media
         else:
             check_header_sizes(raw.headers)
-            call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.extra)
+            call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.fresh_extra())
             call.locale, locale_warnings = read_locale(raw.headers)
-            call.warnings.extend(locale_warnings)
+            call.warnings += tuple(locale_warnings)
             self._select(call, query)
             value = raw.headers.get("Content-Type")
             call.content_type = value if value is not None and value.strip() else None
@@ -274,9 +258,9 @@ class Fake(Assertions, FaultInjection):
         pairs = codecs.decode_body(raw.body, body_media.family, body_media.codec, body_media.label)
         binding = bind(pairs, contract, body_media.family)
         call.request = summarise(binding)
-        call.warnings.extend(binding.warnings)
+        call.warnings += tuple(binding.warnings)
         if self.settings.strict and call.warnings:
-            raise ApiError(400, binding.violations + call.warnings)
+            raise ApiError(400, [*binding.violations, *call.warnings])
         if binding.violations:
             raise ApiError(400, explain_misfiled(body_media.family, pairs, binding.violations))
         # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
@@ -290,7 +274,7 @@ class Fake(Assertions, FaultInjection):
     def _select(call: CallFacts, query: tuple[tuple[str, str], ...]) -> None:
         if query:
             call.select, select_warnings = parse_select(query)
-            call.warnings.extend(select_warnings)
+            call.warnings += tuple(select_warnings)
 
 
 __all__ = ["Fake", "Outcome", "RawRequest"]

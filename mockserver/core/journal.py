@@ -134,6 +134,17 @@ class CallLog:
             self._next_seq += 1
             return seq
 
+    def add(self, entry: Pending) -> None:
+        """Journal a pending entry under the next sequence number (set on it here)."""
+        with self._lock:
+            entry.seq = self._next_seq
+            self._next_seq += 1
+            if self.limit and len(self._records) == self.limit:
+                self.dropped += 1
+            self._records.append(entry)
+            self.total += 1
+        self._appended(entry)
+
     def append(self, record: CallRecord | Pending) -> None:
         with self._lock:
             if self.limit and len(self._records) == self.limit:
@@ -146,6 +157,9 @@ class CallLog:
             self._records.append(record)
             self._records.extend(reversed(later))
             self.total += 1
+        self._appended(record)
+
+    def _appended(self, record: CallRecord | Pending) -> None:
         # A waiter counts itself in before its first look at the records, so one that is not yet
         # counted here sees this record without being woken.
         if self._waiting:

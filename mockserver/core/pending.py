@@ -1,14 +1,15 @@
-"""A call's record, kept as its facts until someone looks: built once, on the first read.
+"""A call's facts, kept until someone looks: the journal entry the fake makes, its record built on the first read.
 
-The request path keeps what it learned about a call (`CallFacts`) in a `records.Pending`; the
-journal builds the `CallRecord` from it when `/_calls`, an assertion, a listener (the state file,
-a waiter) or the log first reads it, and keeps the built record instead. A record that falls out
-of the bounded journal unread is never built. The built record is exactly what the eager path
-built (tests/properties/test_deferred_records.py compares the two on generated requests).
+The request path fills a `CallFacts` as the call passes each step and journals it as it is;
+`/_calls`, an assertion, a listener (the state file, a waiter) or the log builds the
+`CallRecord` from it when it first reads it (`records.Pending`), and the record is kept. An
+entry that falls out of the bounded journal unread is never built. The built record is exactly
+what building it at once would give (tests/properties/test_deferred_records.py).
 
-What the facts hold is already final when the call is answered: strings, tuples and frozen
-objects shared with the header cache, the body's summary (images as `ImageInfo`, never bytes)
-and the call's own lists, which nothing touches after the call.
+One object per call holds it all, so the journal entry is a single allocation beside the
+values themselves; what the facts hold is final when the call is answered: strings, tuples,
+frozen objects shared with the header cache, and the body's summary (images as `ImageInfo`,
+never bytes).
 """
 
 from __future__ import annotations
@@ -22,70 +23,102 @@ from .contract import Contract
 from .errors import Violation
 from .faults import Hit
 from .negotiation import JSON_ANSWER, Answer
-from .records import NO_AUTH, NO_LOCALE, AuthInfo, CallRecord, Locale, new_record
-
-
-class CallFacts:
-    """What is learned about a call as it passes each step; the record is built from it."""
-
-    __slots__ = ("answer", "auth", "content_type", "extra", "fault", "locale", "request", "select", "warnings")
-
-    def __init__(self) -> None:
-        self.answer: Answer = JSON_ANSWER
-        self.auth: AuthInfo = NO_AUTH
-        self.locale: Locale = NO_LOCALE
-        self.select: tuple[str, ...] = ()
-        self.request: Mapping[str, Any] = {}  # the bound body, summarised (summary.py)
-        self.warnings: list[Violation] = []
-        self.content_type: str | None = None
-        self.extra: dict[str, Any] = {}
-        self.fault: Hit | None = None
-
+from .records import NO_AUTH, NO_LOCALE, AuthInfo, CallRecord, Locale, Pending, new_record
 
 NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 
 
-def build(
-    seq: int,
-    started: float,
-    method: str,
-    path: str,
-    prefix: str,
-    contract: Contract | None,
-    query: tuple[tuple[str, str], ...],
-    headers: tuple[tuple[str, str], ...],
-    call: CallFacts,
-    status: int,
-    blob_id: int | None,
-    violations: tuple[Violation, ...],
-    result: Any,
-    ctype: str | None,
-) -> CallRecord:
-    """The `CallRecord` of one call from its facts: what a `records.Pending` keeps, in order."""
-    fault = call.fault
-    return new_record(  # CallRecord's fields, in order
-        seq,
-        started,
-        method,
-        path,
-        prefix,
-        contract.name if contract is not None else None,
-        query,
-        call.select,
-        headers,
-        call.auth,
-        call.locale,
-        call.request,
-        status,
-        blob_id,
-        violations,
-        tuple(call.warnings),
-        call.content_type,
-        media_of(ctype),
-        result,
-        fault.label if fault is not None else None,
-        call.extra or NO_EXTRA,
+class CallFacts(Pending):
+    """What is learned about one call as it passes each step; `record` builds its CallRecord."""
+
+    __slots__ = (
+        "answer",
+        "auth",
+        "blob_id",
+        "content_type",
+        "contract",
+        "extra",
+        "fault",
+        "headers",
+        "locale",
+        "method",
+        "path",
+        "prefix",
+        "query",
+        "request",
+        "response_type",
+        "result",
+        "select",
+        "started",
+        "status",
+        "violations",
+        "warnings",
     )
 
+    def __init__(
+        self,
+        started: float,
+        method: str,
+        path: str,
+        prefix: str,
+        contract: Contract | None,
+        query: tuple[tuple[str, str], ...],
+    ) -> None:
+        self.seq = 0
+        self._record = None
+        self.started = started
+        self.method = method
+        self.path = path
+        self.prefix = prefix
+        self.contract = contract
+        self.query = query
+        self.answer: Answer = JSON_ANSWER
+        self.auth: AuthInfo = NO_AUTH
+        self.locale: Locale = NO_LOCALE
+        self.select: tuple[str, ...] = ()
+        self.request: dict[str, Any] | None = None  # the bound body, summarised (summary.py)
+        self.warnings: tuple[Violation, ...] = ()
+        self.content_type: str | None = None
+        self.extra: dict[str, Any] | None = None  # what authentication adds (an app token's owner)
+        self.fault: Hit | None = None
+        # Set once the call is answered:
+        self.headers: tuple[tuple[str, str], ...] = ()
+        self.status = 0
+        self.blob_id: int | None = None
+        self.violations: tuple[Violation, ...] = ()
+        self.result: Any = None
+        self.response_type: str | None = None  # the answer's Content-Type
 
-__all__ = ["NO_EXTRA", "CallFacts", "build"]
+    def fresh_extra(self) -> dict[str, Any]:
+        """The dict authentication may add to (made only for the calls that authenticate afresh)."""
+        extra = self.extra = {}
+        return extra
+
+    def _build(self) -> CallRecord:
+        fault, contract = self.fault, self.contract
+        return new_record(  # CallRecord's fields, in order
+            self.seq,
+            self.started,
+            self.method,
+            self.path,
+            self.prefix,
+            contract.name if contract is not None else None,
+            self.query,
+            self.select,
+            self.headers,
+            self.auth,
+            self.locale,
+            self.request if self.request is not None else {},
+            self.status,
+            self.blob_id,
+            self.violations,
+            self.warnings,
+            self.content_type,
+            media_of(self.response_type),
+            self.result,
+            fault.label if fault is not None else None,
+            self.extra or NO_EXTRA,
+        )
+
+
+__all__ = ["NO_EXTRA", "CallFacts"]

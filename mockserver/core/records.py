@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -166,39 +166,34 @@ def new_record(*values: Any) -> CallRecord:
 
 
 class Pending:
-    """A journal entry whose record is not built yet: `seq` is known at once, `record` builds it.
+    """A journal entry whose record is not built yet: `seq` is set as it is journaled, `record` builds it.
 
-    ``build(seq, *facts)`` makes the record (pending.build, for the fake's calls); it runs once,
-    on the first read, and the facts are let go. Safe to read from several threads.
+    Subclasses keep the facts and say how to build (`_build`); pending.CallFacts is the fake's.
+    The record is built on the first read and kept. Two threads reading at once may both build
+    it; they build equal records and one is kept.
     """
 
-    __slots__ = ("_build", "_facts", "_record", "seq")
+    __slots__ = ("_record", "seq")
 
-    def __init__(self, seq: int, build: Callable[..., CallRecord], facts: tuple[Any, ...]) -> None:
-        self.seq = seq
-        self._build = build
-        self._facts: tuple[Any, ...] | None = facts
+    def __init__(self) -> None:
+        self.seq = 0
         self._record: CallRecord | None = None
 
     @property
     def record(self) -> CallRecord:
         """The call's record, built on the first read and kept."""
         record = self._record
-        if record is not None:
-            return record
-        facts = self._facts
-        if facts is None:  # another thread built it between the two reads above
-            record = self._record
-            assert record is not None
-            return record
-        record = self._record = self._build(self.seq, *facts)
-        self._facts = None
+        if record is None:
+            record = self._record = self._build()
         return record
+
+    def _build(self) -> CallRecord:
+        raise NotImplementedError
 
 
 def record_of(entry: CallRecord | Pending) -> CallRecord:
     """The record of a journal entry, built now if it was pending."""
-    return entry.record if type(entry) is Pending else entry  # type: ignore[return-value]
+    return entry if type(entry) is CallRecord else entry.record  # type: ignore[union-attr]
 
 
 def _verbatim(text: str) -> bool:

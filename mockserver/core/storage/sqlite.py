@@ -29,6 +29,10 @@ class PersistentLog(CallLog):
         self._store = store
         self._ids = ids
 
+    def add(self, entry: Pending) -> None:
+        entry.seq = self.next_seq()
+        self.append(entry)
+
     def append(self, entry: CallRecord | Pending) -> None:
         record = record_of(entry)  # the file keeps the record: built on write
         super().append(record)
