@@ -11,6 +11,7 @@ from ..core.codecs import encode_json
 from ..core.errors import ApiError
 from ..core.exchange import Outcome, RawRequest, new_raw_request
 from ..core.fake import Fake
+from ..core.headers import Admitted
 from ..core.precheck import admit
 from .body import (
     BUDGET_KEY,
@@ -44,16 +45,21 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
     too_large = declared_too_large(request, limit)
     if too_large is not None:
         return await _answer(request, fake.process(_raw(request, problem=too_large)), hang_up=True)
-    # Nothing of the body is read or reserved until the headers have passed.
-    admitted = admit(fake, _raw(request))
-    if isinstance(admitted, Outcome):
-        # The client waiting for 100 Continue has sent nothing and will not: close rather than wait.
-        return await _answer(request, admitted, hang_up=expects_continue(request) and not request.content.at_eof())
     hold = Hold(request.app[BUDGET_KEY])
     try:
         problem: ApiError | None = None
-        body: bytes | bytearray | None = take_buffered(request, hold)  # usually here already: nothing to await
+        admitted: Admitted | None = None
+        # The usual small body arrived with the headers: the core checks the headers first anyway,
+        # so the answer is the one `admit` would give (tests/properties/test_precheck.py).
+        body: bytes | bytearray | None = take_buffered(request, hold)
         if body is None:
+            # Nothing more of the body is read or reserved until the headers have passed.
+            early = admit(fake, _raw(request))
+            if isinstance(early, Outcome):
+                # A client waiting for 100 Continue has sent nothing and will not: close rather than wait.
+                hang_up = expects_continue(request) and not request.content.at_eof()
+                return await _answer(request, early, hang_up=hang_up)
+            admitted = early
             await grant_continue(request)
             body, problem = await read_body(request, limit, hold)
         raw = _raw(request, body, problem)
