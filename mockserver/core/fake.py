@@ -174,8 +174,7 @@ class Fake(Assertions, FaultInjection):
             call.violations = tuple(err.violations)
             if call.fault is not None:
                 call.blob_id = call.fault.blob_id
-        call.headers = facts.redacted if facts is not None else auth.redact_headers(raw.headers)
-        call.response_type = ctype
+        call.answered(facts.redacted if facts is not None else auth.redact_headers(raw.headers), ctype)
         self.state.journal.add(call)
         return new_outcome(status, body, ctype, headers, call, call.fault)
 

@@ -89,6 +89,14 @@ class CallFacts(Pending):
         self.result: Any = None
         self.response_type: str | None = None  # the answer's Content-Type
 
+    def answered(self, headers: tuple[tuple[str, str], ...], response_type: str | None) -> None:
+        """The call is answered: keep its headers and answer type, let go of what its record does not hold."""
+        self.headers = headers
+        self.response_type = response_type
+        self.answer = JSON_ANSWER  # negotiated per header set; the record keeps only the answer's type
+        if not self.extra:
+            self.extra = None
+
     def fresh_extra(self) -> dict[str, Any]:
         """The dict authentication may add to (made only for the calls that authenticate afresh)."""
         extra = self.extra = {}
