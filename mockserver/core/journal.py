@@ -110,7 +110,7 @@ class CallLog:
     """The journal: records in arrival order, at most `limit` kept (0 = unbounded).
 
     An entry may arrive `Pending` (pending.py): its record is built on the first read, under
-    the lock, and kept in its place; one that falls out unread is never built.
+    the lock, and takes the entry's place; one that falls out unread is never built.
     """
 
     def __init__(self, limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
@@ -126,6 +126,7 @@ class CallLog:
         # Separate from _lock so a waiter's predicate may take snapshots while it holds this one.
         self._changed = threading.Condition()
         self._waiting = 0  # waiters inside wait_until: append skips the Condition when there are none
+        self._unbuilt = False  # some entry may still be pending
 
     def next_seq(self) -> int:
         """Reserve the next sequence number."""
@@ -142,6 +143,7 @@ class CallLog:
             if self.limit and len(self._records) == self.limit:
                 self.dropped += 1
             self._records.append(entry)
+            self._unbuilt = True
             self.total += 1
         self._appended(entry)
 
@@ -156,6 +158,8 @@ class CallLog:
                 later.append(self._records.pop())
             self._records.append(record)
             self._records.extend(reversed(later))
+            if type(record) is not CallRecord:
+                self._unbuilt = True
             self.total += 1
         self._appended(record)
 
@@ -191,22 +195,41 @@ class CallLog:
     def since(self, seq: int) -> CallList:
         """The records with a sequence number above `seq`, oldest first."""
         with self._lock:
-            return CallList(tuple(record_of(r) for r in self._records if r.seq > seq))
+            return CallList(tuple(r for r in self._built() if r.seq > seq))
 
     def snapshot(self) -> CallList:
         with self._lock:
-            return CallList(tuple(map(record_of, self._records)))
+            return CallList(self._built())
 
     def get(self, seq: int) -> CallRecord | None:
         with self._lock:
-            if not self._records:
+            entries = self._records
+            if not entries:
                 return None
-            first = self._records[0].seq
-            index = seq - first
-            if 0 <= index < len(self._records) and self._records[index].seq == seq:
-                return record_of(self._records[index])
-            # Calls processed on several threads may append slightly out of order.
-            return next((record_of(r) for r in self._records if r.seq == seq), None)
+            index = seq - entries[0].seq
+            if not (0 <= index < len(entries) and entries[index].seq == seq):
+                # Calls processed on several threads may append slightly out of order.
+                index = next((i for i, r in enumerate(entries) if r.seq == seq), -1)
+                if index < 0:
+                    return None
+            entry = entries[index]
+            if type(entry) is CallRecord:
+                return entry
+            record = entries[index] = record_of(entry)
+            return record
+
+    def _built(self) -> tuple[CallRecord, ...]:
+        """Every entry's record, the pending ones built now and put in their entries' place (lock held).
+
+        The record replaces its entry, so a journal once read holds records only, as if built at once.
+        """
+        if not self._unbuilt:
+            return tuple(self._records)  # type: ignore[arg-type]
+        records = tuple(map(record_of, self._records))
+        self._records.clear()
+        self._records.extend(records)
+        self._unbuilt = False
+        return records
 
     def __len__(self) -> int:
         return len(self._records)

@@ -79,6 +79,8 @@ def test_a_record_built_on_first_read_equals_the_one_built_at_once(
     for outcome, record in zip(outcomes, read_later, strict=True):
         assert outcome.record is record
     assert all(a is b for a, b in zip(deferred.calls, read_later, strict=True))
+    # Once read, each record has taken its entry's place: the facts are let go.
+    assert all(type(e) is CallRecord for e in deferred.state.journal._records)
 
 
 def test_the_state_file_gets_records_built_as_they_are_written(tmp_path: Any) -> None:
