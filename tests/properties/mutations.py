@@ -22,6 +22,7 @@ from .strategies import (
     request_for,
     saves,
     token_chars,
+    valid_requests,
 )
 
 
@@ -271,3 +272,14 @@ def anything(draw: st.DrawFn, installation: str = "onsite", http_safe: bool = Fa
         | st.sampled_from([b"", b"null", b"[]", b"{}", b"<a/>", b"<a><Image/></a>", b"\xef\xbb\xbf{}", b"\x00"])
     )
     return replace(base, method=method, path=path, headers=tuple(headers), body=body)
+
+
+@st.composite
+def any_requests(draw: st.DrawFn, installation: str = "onsite") -> tuple[str, Request]:
+    """A valid request, a near-miss or anything at all, with which of the three it is."""
+    kind = draw(st.sampled_from(["valid", "mutated", "anything"]))
+    if kind == "valid":
+        return kind, draw(valid_requests(installation))[1]
+    if kind == "mutated":
+        return kind, draw(mutated_requests(installation))[0]
+    return kind, draw(anything(installation))

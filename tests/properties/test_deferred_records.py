@@ -19,8 +19,8 @@ from mockserver.core.exchange import RawRequest
 from mockserver.core.pending import CallFacts
 from mockserver.core.records import CallRecord
 
-from .mutations import anything, mutated_requests
-from .strategies import budget, valid_requests
+from .mutations import any_requests
+from .strategies import budget
 
 INSTALLATIONS = ("onsite", "online")
 
@@ -33,13 +33,7 @@ def comparable(record: CallRecord) -> dict[str, Any]:
 
 @st.composite
 def raw_requests(draw: st.DrawFn, installation: str) -> RawRequest:
-    kind = draw(st.sampled_from(["valid", "mutated", "anything"]))
-    if kind == "valid":
-        req = draw(valid_requests(installation))[1]
-    elif kind == "mutated":
-        req = draw(mutated_requests(installation))[0]
-    else:
-        req = draw(anything(installation))
+    _kind, req = draw(any_requests(installation))
     return RawRequest.build(req.method, req.path, headers=list(req.headers), body=req.body, query=req.query)
 
 

@@ -14,8 +14,8 @@ from mockserver.core.exchange import RawRequest
 from mockserver.core.precheck import precheck
 from mockserver.core.records import CallRecord
 
-from .mutations import anything, mutated_requests
-from .strategies import budget, valid_requests
+from .mutations import any_requests
+from .strategies import budget
 
 INSTALLATIONS = ("onsite", "online")
 # Two fakes per installation: one sees only the heads (precheck), the other whole requests.
@@ -34,13 +34,7 @@ def comparable(record: CallRecord) -> dict[str, object]:
 
 @st.composite
 def requests(draw: st.DrawFn, installation: str) -> tuple[str, RawRequest, RawRequest]:
-    kind = draw(st.sampled_from(["valid", "mutated", "anything"]))
-    if kind == "valid":
-        req = draw(valid_requests(installation))[1]
-    elif kind == "mutated":
-        req = draw(mutated_requests(installation))[0]
-    else:
-        req = draw(anything(installation))
+    kind, req = draw(any_requests(installation))
     head = RawRequest.build(req.method, req.path, headers=list(req.headers), query=req.query)
     whole = RawRequest.build(req.method, req.path, headers=list(req.headers), body=req.body, query=req.query)
     return kind, head, whole
