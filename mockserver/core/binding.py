@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import binascii
-import re
 from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
-from .base64_rules import Base64Error, decode_base64
 from .codecs import describe_xml_value
+from .coercion import Bad, coerce, coerce_bytes, expected_of
 from .contract import INT32_MAX, Contract, Property
-from .errors import Violation, describe_json_value, preview
+from .errors import Violation, describe_json_value
 from .images import ImageInfo, decode_problem, image_warning, new_image_info, sniff
 from .printable import printable
 
-_INT_TEXT = re.compile(r"[+-]?\d{1,12}")
 # Of thousands of unknown (or repeated) properties the first LISTED are described, the rest only
 # counted in one entry: neither the work nor the record grows with the body (errors.KEPT_PER_CALL).
 LISTED = 5
@@ -34,13 +32,14 @@ class Binding:
 
 def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
     """Check every pair against the contract and collect all problems at once."""
-    return _bind_fast(pairs, contract) or _bind_general(pairs, contract, family)
+    return _bind_fast(pairs, contract, family) or _bind_general(pairs, contract, family)
 
 
 # The usual body names each property once, by its canonical name, with a plain value that
-# needs no coercion beyond base64; such a body binds without a problem. `_bind_fast` handles
-# only that case and gives up (None) on anything else, which `_bind_general` then works out in
-# full: the two must agree on every body (tests/test_fast_paths.py compares them).
+# needs no coercion beyond base64; such a body binds without a problem, or with nothing wrong
+# but base64 the decoder refuses (the most common mistake). `_bind_fast` handles only that case
+# and gives up (None) on anything else, which `_bind_general` then works out in full: the two
+# must agree on every body (tests/core/test_fast_paths.py compares them).
 _STRING, _ENUM, _BYTES, _INT32, _BOOL = range(5)
 _KINDS = {"string": _STRING, "enum": _ENUM, "bytes": _BYTES, "int32": _INT32, "bool": _BOOL}
 
@@ -79,13 +78,15 @@ def _plan(contract: Contract) -> _Plan:
     return plan
 
 
-def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | None:
+def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding | None:
     plan = _plan(contract)
     by_name = plan.by_name
     values: dict[str, Any] = {}
+    violations: list[Violation] = []
+    invalid: set[str] = set()
     for name, raw in pairs:
         entry = by_name.get(name)
-        if entry is None or name in values:
+        if entry is None or name in values or name in invalid:
             return None
         prop, kind, exact = entry
         kind_of_raw = type(raw)
@@ -99,12 +100,16 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
                     return None
                 values[name] = member
             elif kind == _BYTES:
-                if len(raw) % 4 or raw.endswith("==="):  # what _strict_b64 refuses, without raising
-                    return None
                 try:
+                    if len(raw) % 4 or raw.endswith("==="):  # what _strict_b64 refuses, without raising
+                        raise ValueError(raw)
                     values[name] = binascii.a2b_base64(raw, strict_mode=True)
                 except (binascii.Error, ValueError):
-                    return None
+                    try:  # .NET's reading (whitespace anywhere), and the general path's diagnosis
+                        values[name] = coerce_bytes(prop, raw, family, None)
+                    except Bad as bad:
+                        violations.append(Violation(f"body.{name}", bad.expected, bad.got))
+                        invalid.add(name)
             else:
                 return None
         elif (kind == _INT32 and kind_of_raw is int and -(2**31) <= raw <= INT32_MAX) or (
@@ -120,7 +125,7 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         else:
             return None
     for name in plan.needed:
-        if name not in values:
+        if name not in values and name not in invalid:
             return None
     images: dict[str, ImageInfo] = {}
     for prop in plan.images:
@@ -133,7 +138,7 @@ def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract) -> Binding | No
         ):
             return None
         images[prop.name] = info
-    return Binding(values, [], [], images)
+    return Binding(values, violations, [], images)
 
 
 def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
@@ -166,8 +171,8 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
             out.values[prop.name] = printable(raw)  # the usual string: no need for the full coercion
             continue
         try:
-            value = _coerce(prop, raw, family, describe, out.warnings)
-        except _Bad as bad:
+            value = coerce(prop, raw, family, describe, out.warnings)
+        except Bad as bad:
             out.violations.append(Violation(f"body.{prop.name}", bad.expected, bad.got))
             invalid.add(prop.name)
             continue
@@ -182,9 +187,11 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
         where = f"body.{prop.name}"
         if prop.name not in out.values:
             if prop.required:
-                out.violations.append(Violation(where, f"{_expected(prop)} (required)", "nothing"))
+                out.violations.append(Violation(where, f"{expected_of(prop)} (required)", "nothing"))
             elif prop.warn_if_missing:
-                out.warnings.append(Violation(where, f"{_expected(prop)} (the server stores 0 when absent)", "nothing"))
+                out.warnings.append(
+                    Violation(where, f"{expected_of(prop)} (the server stores 0 when absent)", "nothing")
+                )
             continue
         value = out.values[prop.name]
         if prop.type == "bytes":
@@ -195,102 +202,3 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
             elif prop.sniff_image and (warning := image_warning(where, value, info)) is not None:
                 out.warnings.append(warning)
     return out
-
-
-class _Bad(Exception):
-    def __init__(self, expected: str, got: str) -> None:
-        self.expected = expected
-        self.got = got
-
-
-def _expected(prop: Property) -> str:
-    if prop.type == "enum" and prop.enum is not None:
-        return prop.enum.describe()
-    return {
-        "bytes": "base64",
-        "string": "a string",
-        "int32": "an int32",
-        "bool": "true or false",
-    }.get(prop.type, prop.type)
-
-
-def _coerce(prop: Property, raw: Any, family: str, describe: Any, warnings: list[Violation]) -> Any:
-    if prop.type == "enum":
-        return _coerce_enum(prop, raw, describe)
-    if prop.type == "bytes":
-        return _coerce_bytes(prop, raw, family, describe)
-    if prop.type == "string":
-        if isinstance(raw, str):
-            return printable(raw)
-        if isinstance(raw, int | float) and family == "json":
-            # The .NET JSON reader turns a primitive into its text for a string property.
-            text = str(raw).lower() if isinstance(raw, bool) else json_number_text(raw)
-            warnings.append(Violation(f"body.{prop.name}", "a string", f"{describe(raw)}, read as '{text}'"))
-            return text
-        raise _Bad("a string", describe(raw))
-    if prop.type == "int32":
-        return _coerce_int32(raw, describe)
-    if prop.type == "bool":
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.strip().lower() in {"true", "false"}:
-            return raw.strip().lower() == "true"
-        raise _Bad("true or false", describe(raw))
-    raise _Bad(prop.type, describe(raw))  # unreachable: contract.py checks the type names
-
-
-def json_number_text(value: float) -> str:
-    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
-
-
-def _coerce_int32(raw: Any, describe: Any) -> int:
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        number = raw
-    elif isinstance(raw, str) and _INT_TEXT.fullmatch(raw.strip()):
-        number = int(raw.strip())
-    else:
-        raise _Bad("an int32", describe(raw))
-    if not -(2**31) <= number <= INT32_MAX:
-        raise _Bad("an int32", f"{number}, out of range")
-    return number
-
-
-def _coerce_enum(prop: Property, raw: Any, describe: Any) -> str:
-    enum = prop.enum
-    assert enum is not None
-    if isinstance(raw, int) and not isinstance(raw, bool):
-        if raw in enum.by_number:
-            return enum.by_number[raw]
-        raise _Bad(enum.describe(), f"number {raw}, which is not a {enum.name}")
-    if isinstance(raw, str):
-        text = raw.strip()
-        if text.lower() in enum.by_lower:
-            return enum.by_lower[text.lower()]
-        if _INT_TEXT.fullmatch(text):
-            number = int(text)
-            if number in enum.by_number:
-                return enum.by_number[number]
-            raise _Bad(enum.describe(), f"'{text}', which is not a {enum.name}")
-        raise _Bad(enum.describe(), f"{preview(raw)}, which is not a {enum.name}")
-    raise _Bad(enum.describe(), describe(raw))
-
-
-def _coerce_bytes(prop: Property, raw: Any, family: str, describe: Any) -> bytes:
-    if isinstance(raw, str):
-        try:
-            return decode_base64(raw)
-        except Base64Error as exc:
-            hint = ""
-            if family == "form" and " " in raw:
-                hint = "; in a form body '+' must be sent as %2B"
-            raise _Bad("base64", f"{preview(raw)}: {exc}{hint}") from None
-    if isinstance(raw, list) and family == "json":
-        for i, item in enumerate(raw):
-            if isinstance(item, bool) or not isinstance(item, int) or not 0 <= item <= 255:
-                raise _Bad(
-                    "base64, or an array of integers 0-255",
-                    f"array whose item {i} is {describe_json_value(item)}",
-                )
-        return bytes(raw)
-    expected = "base64, or an array of integers 0-255" if family == "json" else "base64"
-    raise _Bad(expected, describe(raw))
