@@ -1,10 +1,12 @@
-"""The header steps on their own, run before the shell reads or reserves any body byte.
+"""The header steps on their own, run before the shell waits for a body that is still to come.
 
 A request that fails routing, the method, Accept under --strict, the header size rule,
 authentication or Content-Type gets the same answer whatever its body holds. `admit` finds
 those requests from the headers alone and answers them through `Fake.process` (so they are
 journaled exactly as they would be with their body), leaving the body unread. A request that
 passes gets an `Admitted`: what the steps found, which `Fake.process` reuses once the body is in.
+A body that arrived whole with the headers goes straight to `Fake.process`, which runs the same
+steps first (tests/properties/test_precheck.py shows the answers and records are the same).
 
 The steps mirror the order of `Fake._run` up to the body; a step added there and not here only
 means such a request's body is read before it is refused, never a different answer.
