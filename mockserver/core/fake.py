@@ -22,7 +22,7 @@ from .coverage import compute
 from .errors import ApiError, ConfigError, Violation, preview
 from .exchange import Outcome, RawRequest, new_outcome
 from .faults import FaultInjection, FaultSet
-from .headers import Admitted, HeaderCache, HeaderFacts, check_header_sizes
+from .headers import HeaderCache, HeaderFacts, check_header_sizes
 from .hints import explain_misfiled
 from .journal import CallList
 from .loader import load_contracts
@@ -136,27 +136,16 @@ class Fake(Assertions, FaultInjection):
 
     # ---- the pipeline ----------------------------------------------------------------------
 
-    def process(self, raw: RawRequest, admitted: Admitted | None = None) -> Outcome:
-        """Answer one request and journal it. Never raises for anything a client can send.
-
-        `admitted` is what `precheck.admit` found for this request's headers, reused as is.
-        """
+    def process(self, raw: RawRequest) -> Outcome:
+        """Answer one request and journal it. Never raises for anything a client can send."""
         if self.tenants is not None and (name := tenant_of(raw.path)):
             try:
                 return self.tenants.get(name).process(raw)
             except ApiError as err:  # not a tenant name, or one too many: answered by the default tenant
                 return record_refusal(self.state.journal, raw.method, raw.path, err)
         started = time.time()
-        if (
-            admitted is not None
-            and admitted.cache is self.header_cache
-            and admitted.basis[0] is self.settings
-            and admitted.basis[1] is self.credentials
-        ):
-            contract, prefix, key, facts = admitted.contract, admitted.prefix, admitted.key, admitted.facts
-        else:
-            contract, prefix = self.contracts.match(raw.path)
-            key, facts = self.header_facts(contract, raw.headers)
+        contract, prefix = self.contracts.match(raw.path)
+        key, facts = self.header_facts(contract, raw.headers)
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
         call = CallFacts(started, raw.method, raw.path, prefix, contract, query)
         headers: dict[str, str] = {}

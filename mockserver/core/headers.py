@@ -10,11 +10,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .contract import Contract
 from .errors import ApiError, Violation
 from .negotiation import Answer, RequestMedia
 from .records import AuthInfo, Locale
-from .slots import drop_oldest, slots_constructor
+from .slots import drop_oldest
 
 # IIS (http.sys MaxFieldLength) refuses a header longer than 16 KiB with 400; the shell lets such
 # headers through (http.runner.HEADER_PARSER_LIMIT) so the fake answers and journals them itself.
@@ -39,24 +38,6 @@ class HeaderFacts:
     request_media: RequestMedia
     content_type: str
     redacted: tuple[tuple[str, str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Admitted:
-    """What `precheck.admit` found for a request's headers, handed to `Fake.process` with the body.
-
-    `basis` is the fake's (settings, credentials) it was found under: replaced since, it is not used.
-    """
-
-    cache: HeaderCache
-    basis: tuple[Any, ...]
-    contract: Contract | None
-    prefix: str
-    key: tuple[Any, ...]
-    facts: HeaderFacts | None
-
-
-new_admitted = slots_constructor(Admitted)  # one per request: see slots.py
 
 
 class HeaderCache:

@@ -1,12 +1,12 @@
 """The header steps on their own, run before the shell waits for a body that is still to come.
 
 A request that fails routing, the method, Accept under --strict, the header size rule,
-authentication or Content-Type gets the same answer whatever its body holds. `admit` finds
+authentication or Content-Type gets the same answer whatever its body holds. `precheck` finds
 those requests from the headers alone and answers them through `Fake.process` (so they are
 journaled exactly as they would be with their body), leaving the body unread. A request that
-passes gets an `Admitted`: what the steps found, which `Fake.process` reuses once the body is in.
-A body that arrived whole with the headers goes straight to `Fake.process`, which runs the same
-steps first (tests/properties/test_precheck.py shows the answers and records are the same).
+passes gets None: its body decides the rest. A body that arrived whole with the headers goes
+straight to `Fake.process`, which runs the same steps first (tests/properties/test_precheck.py
+shows the answers and records are the same).
 
 The steps mirror the order of `Fake._run` up to the body; a step added there and not here only
 means such a request's body is read before it is refused, never a different answer.
@@ -21,52 +21,42 @@ from .answers import DESCRIBE_METHODS
 from .errors import ApiError
 from .exchange import Outcome, RawRequest
 from .fake import Fake
-from .headers import Admitted, check_header_sizes, new_admitted
+from .headers import check_header_sizes
 from .negotiation import negotiate, request_media
 
 
-def admit(fake: Fake, raw: RawRequest) -> Outcome | Admitted:
-    """Answer (and journal) `raw` now if its body cannot change the answer; otherwise what its headers gave.
-
-    `raw` is the request without its body: the shell calls this before reading any of it, and
-    passes the `Admitted` to ``fake.process(raw_with_body, admitted)``.
-    """
-    admitted = _admitted(fake, raw)
-    return fake.process(raw) if admitted is None else admitted
-
-
 def precheck(fake: Fake, raw: RawRequest) -> Outcome | None:
-    """Like `admit`, for a caller that has no use for what the headers gave: None when the body matters."""
-    early = admit(fake, raw)
-    return early if isinstance(early, Outcome) else None
+    """Answer (and journal) `raw` now if its body cannot change the answer; otherwise None.
+
+    `raw` is the request without its body: the shell calls this before reading any of it.
+    """
+    if body_matters(fake, raw):
+        return None
+    return fake.process(raw)
 
 
 def body_matters(fake: Fake, raw: RawRequest) -> bool:
     """True when every step before the body passes, so only the body can decide the answer."""
-    return _admitted(fake, raw) is not None
-
-
-def _admitted(fake: Fake, raw: RawRequest) -> Admitted | None:
     if raw.body_problem is not None:
-        return None
-    contract, prefix = fake.contracts.match(raw.path)
+        return False
+    contract, _prefix = fake.contracts.match(raw.path)
     if contract is None or raw.method in DESCRIBE_METHODS or raw.method != contract.method:
-        return None
-    key, facts = fake.header_facts(contract, raw.headers)
+        return False
+    _key, facts = fake.header_facts(contract, raw.headers)
     extra: dict[str, Any] = {}
     try:
         if facts is not None:  # this header set passed every step before
             if facts.auth is None:  # a credential store: grants expire, so ask again
                 auth.authenticate(raw.headers, fake.settings, fake.credentials, extra)
-        else:
-            if negotiate(raw.headers, contract, fake.settings.strict).not_acceptable is not None:
-                return None
-            check_header_sizes(raw.headers)
-            auth.authenticate(raw.headers, fake.settings, fake.credentials, extra)
-            request_media(raw.headers, contract)
+            return True
+        if negotiate(raw.headers, contract, fake.settings.strict).not_acceptable is not None:
+            return False
+        check_header_sizes(raw.headers)
+        auth.authenticate(raw.headers, fake.settings, fake.credentials, extra)
+        request_media(raw.headers, contract)
     except ApiError:
-        return None
-    return new_admitted(fake.header_cache, (fake.settings, fake.credentials), contract, prefix, key, facts)
+        return False
+    return True
 
 
-__all__ = ["admit", "body_matters", "precheck"]
+__all__ = ["body_matters", "precheck"]

@@ -30,7 +30,6 @@ from .errors import ConfigError
 from .exchange import Outcome, RawRequest
 from .fake import Fake
 from .faults import Fault, InjectedFault
-from .headers import Admitted
 from .records import CallRecord
 from .shapes import KINDS, Drift
 from .state import State
@@ -183,11 +182,8 @@ class ProxyCore(Fake):
         self.validator = Fake(checks, contracts=validating(self.contracts))
         self.drift = DriftTally()
 
-    def process(self, raw: RawRequest, admitted: Admitted | None = None) -> Outcome:
-        """Answer a request the proxy does not forward (too large, cut short) as the fake would, and journal it.
-
-        `admitted` is ignored: the proxy checks each request afresh with its validator.
-        """
+    def process(self, raw: RawRequest) -> Outcome:
+        """Answer a request the proxy does not forward (too large, cut short) as the fake would, and journal it."""
         outcome = self.validator.process(raw)
         record = self._journal(outcome.record, extra={"upstream": {"forwarded": False}})
         return replace(outcome, entry=record)

@@ -11,8 +11,7 @@ from ..core.codecs import encode_json
 from ..core.errors import ApiError
 from ..core.exchange import Outcome, RawRequest, new_raw_request
 from ..core.fake import Fake
-from ..core.headers import Admitted
-from ..core.precheck import admit
+from ..core.precheck import precheck
 from .body import (
     BUDGET_KEY,
     BodyBudget,
@@ -48,26 +47,24 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
     hold = Hold(request.app[BUDGET_KEY])
     try:
         problem: ApiError | None = None
-        admitted: Admitted | None = None
         # The usual small body arrived with the headers: the core checks the headers first anyway,
-        # so the answer is the one `admit` would give (tests/properties/test_precheck.py).
+        # so the answer is the one `precheck` would give (tests/properties/test_precheck.py).
         body: bytes | bytearray | None = take_buffered(request, hold)
         if body is None:
             # Nothing more of the body is read or reserved until the headers have passed.
-            early = admit(fake, _raw(request))
-            if isinstance(early, Outcome):
+            early = precheck(fake, _raw(request))
+            if early is not None:
                 # A client waiting for 100 Continue has sent nothing and will not: close rather than wait.
                 hang_up = expects_continue(request) and not request.content.at_eof()
                 return await _answer(request, early, hang_up=hang_up)
-            admitted = early
             await grant_continue(request)
             body, problem = await read_body(request, limit, hold)
         raw = _raw(request, body, problem)
         # A big body takes a while to decode: on a worker thread, so other clients are answered meanwhile.
         if len(body) > THREAD_BODY_SIZE:
-            outcome = await asyncio.get_running_loop().run_in_executor(None, fake.process, raw, admitted)
+            outcome = await asyncio.get_running_loop().run_in_executor(None, fake.process, raw)
         else:
-            outcome = fake.process(raw, admitted)
+            outcome = fake.process(raw)
         del raw
         del body  # the core has emptied a bytearray body; let go of a bytes one before answering
     finally:

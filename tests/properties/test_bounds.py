@@ -19,7 +19,6 @@ from mockserver import FakeServer
 from mockserver.core.binding import LISTED
 from mockserver.core.errors import KEPT_PER_CALL
 from mockserver.core.exchange import Outcome, RawRequest
-from mockserver.core.headers import Admitted
 from mockserver.http.app import THREAD_BODY_SIZE
 
 from .wire import GIF_1X1_B64, GUARD, exchange, journal_views, request_bytes
@@ -79,11 +78,11 @@ async def test_a_big_body_is_processed_off_the_loop_so_small_saves_are_answered_
     async with FakeServer(port=0) as fake, ClientSession(timeout=ClientTimeout(total=GUARD)) as http:
         process = fake.process
 
-        def held(raw: RawRequest, admitted: Admitted | None = None) -> Outcome:
+        def held(raw: RawRequest) -> Outcome:
             if len(raw.body) > THREAD_BODY_SIZE:
                 entered.set()
                 assert released.wait(GUARD), "the small saves were never answered"
-            return process(raw, admitted)
+            return process(raw)
 
         monkeypatch.setattr(fake, "process", held)
         big = XML_HEAD + b"<a/>" * (THREAD_BODY_SIZE // 4 + 1) + b"</R>"
