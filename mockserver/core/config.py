@@ -30,9 +30,14 @@ ENV_PREFIX = "MOCKSERVER_"
 SECRET_FIELDS = frozenset({"admin_token", "credentials"})
 
 
-def _meta(help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True) -> dict[str, Any]:
-    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts)."""
-    return {"help": help, "kind": kind, "choices": choices, "cli": cli}
+def _meta(
+    help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True, unset: str = "unset"
+) -> dict[str, Any]:
+    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts).
+
+    `unset` is how the help and the banner write its None (e.g. "the packaged contracts").
+    """
+    return {"help": help, "kind": kind, "choices": choices, "cli": cli, "unset": unset}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +84,7 @@ class Settings:
         ),
     )
     contracts: Path | None = field(
-        default=None, metadata=_meta("contract file or folder (default: the packaged contracts)", "path")
+        default=None, metadata=_meta("contract file or folder", "path", unset="the packaged contracts")
     )
     state: Path | None = field(
         default=None, metadata=_meta("SQLite file that keeps ids, images and journal across restarts", "path")
@@ -155,6 +160,30 @@ class Settings:
 def setting_fields() -> tuple[Field[Any], ...]:
     """The fields of `Settings`, in order, each with its metadata (help, kind, choices)."""
     return fields(Settings)
+
+
+def human_size(size: int) -> str:
+    """A size as the docs write it: ``33554432`` → ``32M``, ``524288`` → ``512k``; other sizes in bytes."""
+    for unit, scale in (("G", 1024**3), ("M", 1024**2), ("k", 1024)):
+        if size and size % scale == 0:
+            return f"{size // scale}{unit}"
+    return str(size)
+
+
+def shown_value(f: Field[Any], value: Any) -> str:
+    """A setting's value as people read it (help, banner): ``32M``, ``off``, ``unset``, ``none``."""
+    kind = f.metadata["kind"]
+    if value is None:
+        return str(f.metadata.get("unset", "unset"))
+    if f.name in SECRET_FIELDS:
+        return "set"
+    if kind == "size":
+        return human_size(value)
+    if kind == "bool":
+        return "on" if value else "off"
+    if kind == "hosts":
+        return ", ".join(value) if value else "none"
+    return str(value)
 
 
 def env_name(name: str) -> str:

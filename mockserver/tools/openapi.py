@@ -18,6 +18,7 @@ from ..core import media
 from ..core.contract import INT32_MAX, Contract, ContractSet, Property
 from ..core.coverage import error_statuses
 from ..core.loader import load_contracts
+from .helptext import command_parser
 
 ERROR_SCHEMA = "SuperOffice.WebApi.Error"
 INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": INT32_MAX}
@@ -198,10 +199,20 @@ def build_document(contracts: ContractSet, server_url: str | None = None) -> dic
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("openapi", help="write an OpenAPI 3.1 document generated from the contracts")
+    p = command_parser(
+        sub,
+        "openapi",
+        help="write an OpenAPI 3.1 document generated from the contracts",
+        description="Write an OpenAPI 3.1 document of the calls the contracts describe, with SuperOffice's\n"
+        "operation ids, media types and error body. Its paths start with /api/v1, so --server-url is\n"
+        "the part before it. Its options read no MOCKSERVER_* variables.",
+        exits="  0  written",
+    )
     p.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
-    p.add_argument("--server-url", dest="server_url", help="servers[0].url (default http://127.0.0.1:8080)")
+    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts)")
+    p.add_argument(
+        "--server-url", dest="server_url", help="servers[0].url, without /api/v1 (default http://127.0.0.1:8080)"
+    )
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from ..core.config import INSTALLATIONS, Settings, parse_size
 from ..core.errors import MockServerError
 from ..http.upstream import DEFAULT_TIMEOUT
 from ..testing.proxy import ProxyServer
+from .helptext import command_parser
 
 EXIT_DRIFT = 3
 
@@ -32,9 +33,20 @@ def _size(text: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("proxy", help="forward to a real tenant; check requests and answers against the contracts")
+    p = command_parser(
+        sub,
+        "proxy",
+        help="forward to a real tenant; check requests and answers against the contracts",
+        description="Stand in front of a real tenant: forward every call to --upstream, check the request and\n"
+        "the answer against the contracts, and record drift (/_drift, and a summary at shutdown).\n"
+        "--upstream is the part before /api/v1: <proxy>/api/v1/... goes to <upstream>/api/v1/....\n"
+        "Its options read no MOCKSERVER_* variables.",
+        exits=f"  0  stopped by Ctrl-C or SIGTERM\n  {EXIT_DRIFT}  with --fail-on-drift, stopped after some drift",
+    )
     p.add_argument(
-        "--upstream", required=True, help="the tenant's base URL, e.g. https://sod.superoffice.com/Cust12345"
+        "--upstream",
+        required=True,
+        help="the tenant's URL without /api/v1, e.g. https://sod.superoffice.com/Cust12345",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080, 0 = any free)")
@@ -43,7 +55,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-body-size", type=_size, dest="max_body_size", help="body limit, e.g. 32M (default 32M)")
     p.add_argument("--journal-limit", type=int, dest="journal_limit", help="records kept (default 10000, 0 = all)")
     p.add_argument("--admin-token", dest="admin_token", help="require this bearer token on /_ routes")
-    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
+    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per upstream call (default 120)")
     p.add_argument("--ca-file", type=Path, dest="ca_file", help="PEM file of CA certificates to trust as well")
     p.add_argument("--insecure", action="store_true", help="do not verify the upstream's TLS certificate")
