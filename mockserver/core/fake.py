@@ -44,6 +44,9 @@ class Fake(Assertions, FaultInjection):
     ``settings.state``.
     """
 
+    # With isolated tenants, a tenant's own name ('' for the default tenant, the fake itself).
+    name: str = ""
+
     def __init__(
         self,
         settings: Settings | None = None,
@@ -132,7 +135,15 @@ class Fake(Assertions, FaultInjection):
 
     def _new_tenant(self, name: str) -> Fake:
         state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
-        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
+        tenant = Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
+        tenant.name = name
+        return tenant
+
+    def unmade_tenant(self, name: str) -> Fake:
+        """What a tenant that has had no call yet looks like (empty), without making it: for reading."""
+        tenant = Fake(self.settings.with_(tenants="shared", state=None), contracts=self.contracts)
+        tenant.name = name
+        return tenant
 
     # ---- the pipeline ----------------------------------------------------------------------
 

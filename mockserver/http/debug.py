@@ -131,9 +131,14 @@ async def reset(request: web.Request) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     """What is running: version, uptime, the settings in force (no secrets), tenants and counts."""
-    fake = fake_of(request)
-    tenants = list(fake.tenants.items()) if fake.tenants is not None and "tenant" not in request.match_info else []
-    everyone = [fake, *(t for _name, t in tenants)]
+    fake, root = fake_of(request), root_of(request)
+    tenants = list(root.tenants.items()) if root.tenants is not None else []
+    # At the root the counts are every tenant's; under /{tenant}/_health, that tenant's alone.
+    everyone = [fake] if fake is not root else [fake, *(t for _name, t in tenants)]
+    about = {"mode": root.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]}
+    if fake is not root:
+        about["tenant"] = fake.name
+        about["exists"] = root.tenants is not None and root.tenants.find(fake.name) is fake
     return json_response(
         {
             "status": "ok",
@@ -143,9 +148,9 @@ async def health(request: web.Request) -> web.Response:
             "calls": sum(len(f.state.journal) for f in everyone),
             "images": sum(len(f.images) for f in everyone),
             "faults": sum(len(f.faults) for f in everyone),
-            "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
-            "settings": fake.settings.public(),
-            "debug_routes": debug_routes_status(fake.settings),
+            "tenants": about,
+            "settings": root.settings.public(),  # a tenant runs with the whole fake's settings
+            "debug_routes": debug_routes_status(root.settings),
         }
     )
 

@@ -7,8 +7,7 @@ from typing import Any
 
 # The exit statuses every sub-command shares, after its own.
 COMMON_EXITS = (
-    "  2  a usage error (a bad option or value), or an error reading a file or binding a port{more}\n"
-    "  130  interrupted"
+    "  2  a usage error (a bad option or value), or an error reading a file or binding a port{more}\n  130  interrupted"
 )
 
 
