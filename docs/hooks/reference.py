@@ -28,7 +28,7 @@ from mockserver.tools.cli import build_parser
 
 GENERATED_NOTE = "<!-- Generated at build time by docs/hooks/reference.py; edit the code, not this page. -->"
 LIMITS_MARKER = "<!-- generated:limits -->"
-HELP_COLUMNS = "100"
+HELP_COLUMNS = "80"  # what a code block holds at 1280 px without wrapping
 KINDS = {
     "str": "text",
     "int": "whole number",
@@ -81,9 +81,10 @@ def option_of(f: Field[Any]) -> str:
         return f"`{option_name(f.name).removesuffix('s')} HOST` (repeat it)"
     if f.metadata["kind"] == "bool":
         return f"`{option_name(f.name)}`"
+    # The option and its value as two identifiers, so a narrow cell breaks between them.
     if f.metadata["kind"] == "choice":
-        return f"`{option_name(f.name)} {'|'.join(f.metadata['choices'])}`"
-    return f"`{option_name(f.name)} {f.name.upper()}`"
+        return f"`{option_name(f.name)}` `{'|'.join(f.metadata['choices'])}`"
+    return f"`{option_name(f.name)}` `{f.name.upper()}`"
 
 
 def accepted(f: Field[Any]) -> str:
@@ -132,7 +133,7 @@ def configuration_page() -> str:
             "## From Python and pytest",
             "",
             f"The keywords are the field names: {names}. A misspelt keyword is an error, in the marker too",
-            "(`@pytest.mark.superoffice got unknown setting(s) ...`). Besides these the marker takes",
+            "(`@pytest.mark.superoffice got unknown keyword(s) ...`). Besides these the marker takes",
             "`faults=[...]` ([faults](../faults-and-state.md)); the fixtures default `port` to `0`.",
             "`mockserver serve` prints every setting in force at start, each with where it came from",
             "(default, `env MOCKSERVER_...` or `flag --...`), and `GET /_health` answers them under",
@@ -464,3 +465,19 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if LIMITS_MARKER in markdown:
         markdown = markdown.replace(LIMITS_MARKER, limits_table())
     return markdown
+
+
+# ---- identifiers stay whole ----------------------------------------------------------------------
+
+# Inline code (a setting, an option, a path, a command, a JSON value): each of its words is kept on
+# one line (extra.css), so a line breaks only at a space of it, never inside `--log-format`.
+INLINE_CODE = re.compile(r"<code>([^<]+)</code>")
+WORD = re.compile(r"\S+")
+
+
+def _whole_words(match: re.Match[str]) -> str:
+    return '<code class="words">' + WORD.sub(r'<span class="w">\g<0></span>', match.group(1)) + "</code>"
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    return INLINE_CODE.sub(_whole_words, html)

@@ -48,9 +48,9 @@ def _serve_parser(sub: Any) -> None:
         sub,
         "serve",
         help="run the fake",
-        description="Run the fake: SuperOffice's BLOB calls at <url>/api/v1/Agents/BLOB/..., or under a\n"
-        "tenant prefix such as <url>/Cust12345/api/v1/..., and the /_ routes. Every option also reads\n"
-        "MOCKSERVER_<OPTION> from the environment; an option given here wins over the environment,\n"
+        description="Run the fake: SuperOffice's BLOB calls at <url>/api/v1/Agents/BLOB/..., or under a "
+        "tenant prefix such as <url>/Cust12345/api/v1/..., and the /_ routes. Every option also reads "
+        "MOCKSERVER_<OPTION> from the environment; an option given here wins over the environment, "
         "which wins over the default. The start banner lists every setting in force and where it came from.",
         exits="  0  stopped by Ctrl-C or SIGTERM",
     )
@@ -222,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub,
         "check",
         help="validate contract files; name file and key on every problem",
-        description="Load contract files (TOML) as serve would and report every problem, naming the file and the\n"
+        description="Load contract files (TOML) as serve would and report every problem, naming the file and the "
         "key; a valid file gets one 'ok:' line. It reads no MOCKSERVER_* variables.",
         exits="  0  every contract is valid\n"
         "  1  at least one problem (each printed as 'error: ...'), or no contract at the path",

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from typing import Any
 
 # The exit statuses every sub-command shares, after its own.
-COMMON_EXITS = (
-    "  2  a usage error (a bad option or value), or an error reading a file or binding a port{more}\n  130  interrupted"
-)
+COMMON_EXITS = "  2  a usage error, a file that cannot be read, a port that cannot be bound{more}\n  130  interrupted"
 
 
 def command_parser(
@@ -20,6 +19,23 @@ def command_parser(
         help=help,
         description=description,
         epilog=f"exit status:\n{exits}\n{COMMON_EXITS.format(more=more_twos)}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     return parser
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps a one-paragraph description to the terminal; keeps a text of lines (the exit statuses) as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if "\n" in text:
+            return "".join(indent + line for line in text.splitlines(keepends=True))
+        # Never inside an option or a URL (--base-url, <url>/api/v1/...): lines break at spaces only.
+        return textwrap.fill(
+            " ".join(text.split()),
+            width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+            break_long_words=False,
+        )

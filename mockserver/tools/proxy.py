@@ -37,9 +37,9 @@ def add_parser(sub: Any) -> None:
         sub,
         "proxy",
         help="forward to a real tenant; check requests and answers against the contracts",
-        description="Stand in front of a real tenant: forward every call to --upstream, check the request and\n"
-        "the answer against the contracts, and record drift (/_drift, and a summary at shutdown).\n"
-        "--upstream is the part before /api/v1: <proxy>/api/v1/... goes to <upstream>/api/v1/....\n"
+        description="Stand in front of a real tenant: forward every call to --upstream, check the request and "
+        "the answer against the contracts, and record drift (/_drift, and a summary at shutdown). "
+        "--upstream is the part before /api/v1: <proxy>/api/v1/... goes to <upstream>/api/v1/.... "
         "Its options read no MOCKSERVER_* variables.",
         exits=f"  0  stopped by Ctrl-C or SIGTERM\n  {EXIT_DRIFT}  with --fail-on-drift, stopped after some drift",
     )

@@ -277,9 +277,9 @@ def add_parser(sub: Any) -> None:
         sub,
         "verify",
         help="send the contracts' examples to a server and check its answers",
-        description="Send every example of every contract to a server (a real tenant, or a running fake) and\n"
-        "check each answer's status and shape against the contract. --base-url is the part before\n"
-        "/api/v1: each call goes to <base-url>/api/v1/Agents/BLOB/<call>. Its options read no\n"
+        description="Send every example of every contract to a server (a real tenant, or a running fake) and "
+        "check each answer's status and shape against the contract. --base-url is the part before "
+        "/api/v1: each call goes to <base-url>/api/v1/Agents/BLOB/<call>. Its options read no "
         "MOCKSERVER_* variables.",
         exits="  0  every answer was as the contracts say\n  1  at least one answer differed (listed)",
         more_twos=";\n     the server could not be reached (nothing was checked); a bad --header",

@@ -129,3 +129,9 @@ def test_what_the_readme_s_tests_import_comes_with_the_pytest_extra() -> None:
     for module in third_party:
         distributions = {d.lower() for d in owners.get(module, [module])}
         assert distributions & brought, f"the README's tests import {module}, which the pytest extra does not install"
+
+
+def test_the_configuration_reference_is_a_link() -> None:
+    paragraph = next(p for p in README.split("\n\n") if "configuration" in p and "reference" in p and "make docs" in p)
+    links = re.findall(r"\]\(([^)]+)\)", paragraph)
+    assert "docs/hooks/reference.py" in links and any(link.endswith("config.py") for link in links)
