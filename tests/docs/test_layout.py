@@ -1,8 +1,9 @@
 """The built site as a reader at a laptop's 1280 px sees it, in headless Chromium.
 
-Identifiers in tables and prose never break inside themselves, and no code block or table scrolls
-sideways (code with spaces, a JSON value, may wrap at its spaces, never inside a word). Each page is also photographed (full length) into a temporary folder, or into
-MOCKSERVER_DOCS_SHOTS when set: `make docs-screenshots` writes them to site-screenshots/ to look at.
+Inline code (a setting, an option, a variable) never breaks inside a word (code with spaces, a
+JSON value, may wrap at its spaces), and no code block or table scrolls sideways. Each page is
+also photographed (full length) into a temporary folder, or into MOCKSERVER_DOCS_SHOTS when set:
+`make docs-screenshots` writes them to site-screenshots/ to look at.
 """
 
 from __future__ import annotations
