@@ -44,16 +44,7 @@ COMMANDS: dict[str, Command] = {}
 
 
 def _serve_parser(sub: Any) -> None:
-    p = command_parser(
-        sub,
-        "serve",
-        help="run the fake",
-        description="Run the fake: SuperOffice's BLOB calls at <url>/api/v1/Agents/BLOB/..., or under a "
-        "tenant prefix such as <url>/Cust12345/api/v1/..., and the /_ routes. Every option also reads "
-        "MOCKSERVER_<OPTION> from the environment; an option given here wins over the environment, "
-        "which wins over the default. The start banner lists every setting in force and where it came from.",
-        exits="  0  stopped by Ctrl-C or SIGTERM",
-    )
+    p = command_parser(sub, "serve")
     for f in setting_fields():
         meta = f.metadata
         if not meta["cli"]:
@@ -218,15 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mockserver {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
-    c = command_parser(
-        sub,
-        "check",
-        help="validate contract files; name file and key on every problem",
-        description="Load contract files (TOML) as serve would and report every problem, naming the file and the "
-        "key; a valid file gets one 'ok:' line. It reads no MOCKSERVER_* variables.",
-        exits="  0  every contract is valid\n"
-        "  1  at least one problem (each printed as 'error: ...'), or no contract at the path",
-    )
+    c = command_parser(sub, "check")
     c.add_argument("path", nargs="?", type=Path, help="a contract file or folder (default: the packaged contracts)")
     for extend in EXTENSIONS:
         extend(sub)

@@ -199,15 +199,7 @@ def build_document(contracts: ContractSet, server_url: str | None = None) -> dic
 
 
 def add_parser(sub: Any) -> None:
-    p = command_parser(
-        sub,
-        "openapi",
-        help="write an OpenAPI 3.1 document generated from the contracts",
-        description="Write an OpenAPI 3.1 document of the calls the contracts describe, with SuperOffice's\n"
-        "operation ids, media types and error body. Its paths start with /api/v1, so --server-url is\n"
-        "the part before it. Its options read no MOCKSERVER_* variables.",
-        exits="  0  written",
-    )
+    p = command_parser(sub, "openapi")
     p.add_argument("--out", type=Path, help="file to write (default: standard output)")
     p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts)")
     p.add_argument(

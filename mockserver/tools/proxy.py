@@ -20,9 +20,7 @@ from ..core.config import INSTALLATIONS, Settings, parse_size
 from ..core.errors import MockServerError
 from ..http.upstream import DEFAULT_TIMEOUT
 from ..testing.proxy import ProxyServer
-from .helptext import command_parser
-
-EXIT_DRIFT = 3
+from .helptext import EXIT_DRIFT, command_parser
 
 
 def _size(text: str) -> int:
@@ -33,16 +31,7 @@ def _size(text: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = command_parser(
-        sub,
-        "proxy",
-        help="forward to a real tenant; check requests and answers against the contracts",
-        description="Stand in front of a real tenant: forward every call to --upstream, check the request and "
-        "the answer against the contracts, and record drift (/_drift, and a summary at shutdown). "
-        "--upstream is the part before /api/v1: <proxy>/api/v1/... goes to <upstream>/api/v1/.... "
-        "Its options read no MOCKSERVER_* variables.",
-        exits=f"  0  stopped by Ctrl-C or SIGTERM\n  {EXIT_DRIFT}  with --fail-on-drift, stopped after some drift",
-    )
+    p = command_parser(sub, "proxy")
     p.add_argument(
         "--upstream",
         required=True,

@@ -30,7 +30,7 @@ from ..core import media
 from ..core.contract import INT32_MAX, Contract, Example
 from ..core.errors import preview
 from ..core.loader import load_contracts
-from .helptext import command_parser
+from .helptext import BASE_URL_HELP, command_parser
 
 PLACEHOLDER = "$blob"
 SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
@@ -273,23 +273,8 @@ async def _send_all(
 
 
 def add_parser(sub: Any) -> None:
-    p = command_parser(
-        sub,
-        "verify",
-        help="send the contracts' examples to a server and check its answers",
-        description="Send every example of every contract to a server (a real tenant, or a running fake) and "
-        "check each answer's status and shape against the contract. --base-url is the part before "
-        "/api/v1: each call goes to <base-url>/api/v1/Agents/BLOB/<call>. Its options read no "
-        "MOCKSERVER_* variables.",
-        exits="  0  every answer was as the contracts say\n  1  at least one answer differed (listed)",
-        more_twos=";\n     the server could not be reached (nothing was checked); a bad --header",
-    )
-    p.add_argument(
-        "--base-url",
-        required=True,
-        dest="base_url",
-        help="the server's URL without /api/v1, e.g. https://sod.superoffice.com/Cust12345",
-    )
+    p = command_parser(sub, "verify")
+    p.add_argument("--base-url", required=True, dest="base_url", help=BASE_URL_HELP)
     p.add_argument("--auth", help="the Authorization header value, e.g. 'Basic dGplMDpUamUw'")
     p.add_argument("--header", action="append", default=[], metavar="NAME:VALUE", help="an extra header (repeatable)")
     p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts)")
