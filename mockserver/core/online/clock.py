@@ -25,7 +25,7 @@ class Clock:
         self._offset = 0.0 if start is None else start - time.time()
         self._frozen_at: float | None = None
         if frozen:
-            self.freeze()
+            self._frozen_at = time.time() if start is None else float(start)
 
     def now(self) -> float:
         """Seconds since the epoch on this clock."""
