@@ -8,12 +8,12 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.codecs import encode_json
-from ..core.errors import ApiError, Violation, preview
+from ..core.body.codecs import encode_json
 from ..core.exchange import Outcome
 from ..core.fake import Fake
-from ..core.records import CallRecord
 from ..core.tenants import check_tenant_name
+from ..core.vocabulary.errors import ApiError, Violation, preview
+from ..core.vocabulary.records import CallRecord
 
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
 # Methods of the /_ routes that only read (DELETE /_calls of a tenant with no call clears nothing).

@@ -8,9 +8,9 @@ from types import TracebackType
 from typing import Any
 
 from ..core.config import Settings
-from ..core.contract import ContractSet
 from ..core.fake import Fake
-from ..core.state import Storage
+from ..core.storage.state import Storage
+from ..core.vocabulary.contract import ContractSet
 from ..http.runner import Site
 from .served import Served
 

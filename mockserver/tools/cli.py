@@ -25,9 +25,9 @@ from ..core.config import (
     shown_value,
     split_hosts,
 )
-from ..core.contract import DEFAULT_CONTRACTS_DIR, ContractSet
-from ..core.errors import ConfigError, ContractError, MockServerError
 from ..core.loader import contract_files, load_contract
+from ..core.vocabulary.contract import DEFAULT_CONTRACTS_DIR, ContractSet
+from ..core.vocabulary.errors import ConfigError, ContractError, MockServerError
 from ..http.guard import is_loopback
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer

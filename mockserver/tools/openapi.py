@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..core import media
-from ..core.contract import INT32_MAX, Contract, ContractSet, Property
-from ..core.coverage import error_statuses
+from ..core.answering.coverage import error_statuses
+from ..core.headers import media
 from ..core.loader import load_contracts
+from ..core.vocabulary.contract import INT32_MAX, Contract, ContractSet, Property
 from .helptext import command_parser
 
 ERROR_SCHEMA = "SuperOffice.WebApi.Error"
