@@ -68,10 +68,13 @@ def test_the_api_reference_shows_real_signatures_and_no_internals(site: Path) ->
         "CallLog.subscribe",
     ]
     for internal in internals:
-        module = "journal" if internal.startswith("CallLog") else "fake"
+        module = "vocabulary.journal" if internal.startswith("CallLog") else "fake"
         assert f'id="mockserver.core.{module}.{internal}"' not in html, internal
     assert "header_facts" not in html and "resolve_operation" not in html
-    assert 'id="mockserver.core.fake.Fake.assert_saved"' in html and 'id="mockserver.core.journal.CallLog.get"' in html
+    assert (
+        'id="mockserver.core.fake.Fake.assert_saved"' in html
+        and 'id="mockserver.core.vocabulary.journal.CallLog.get"' in html
+    )
 
 
 def test_the_pictures_end_where_their_content_ends() -> None:
