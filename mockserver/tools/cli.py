@@ -14,7 +14,7 @@ from dataclasses import Field
 from pathlib import Path
 from typing import Any
 
-from ..core.about import VERSION
+from ..core import VERSION
 from ..core.config import Settings, env_name, env_overrides, option_name, parse_value, setting_fields, split_hosts
 from ..core.loader import contract_files, load_contract
 from ..core.vocabulary.contract import DEFAULT_CONTRACTS_DIR, ContractSet

@@ -29,11 +29,9 @@ class PersistentLog(CallLog):
         self._store = store
         self._ids = ids
 
-    def add(self, entry: Pending) -> None:
-        entry.seq = self.next_seq()
-        self.append(entry)
-
     def append(self, entry: CallRecord | Pending) -> None:
+        if entry.seq == 0 and isinstance(entry, Pending):
+            entry.seq = self.next_seq()  # numbered first: the record the file keeps carries it
         record = record_of(entry)  # the file keeps the record: built on write
         super().append(record)
         if self._store.damage is not None:
