@@ -27,7 +27,7 @@ from mockserver.core.body.binding import Binding, _bind_fast, _bind_general, bin
 from mockserver.core.body.codecs import _local_name, _parse_form, decode_json, decode_xml, encode_error
 from mockserver.core.exchange import Outcome
 from mockserver.core.loader import load_contracts
-from mockserver.core.vocabulary.bounded import BoundedCache
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.contract import Contract, Property
 from mockserver.core.vocabulary.errors import ApiError, Violation
 from mockserver.core.vocabulary.images import ImageInfo

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver.core.vocabulary._printable import encodable, escape_surrogates, printable, restore
 from mockserver.core.vocabulary.errors import preview
-from mockserver.core.vocabulary.printable import encodable, escape_surrogates, printable, restore
 from mockserver.core.vocabulary.records import CallRecord, guarded
 
 from .test_fast_paths import _record_values

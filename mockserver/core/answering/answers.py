@@ -11,7 +11,7 @@ from typing import Any
 from mockserver.core.answering.behaviours import Result
 from mockserver.core.body import codecs
 from mockserver.core.headers.negotiation import Answer
-from mockserver.core.vocabulary.bounded import BoundedCache
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.contract import Contract
 from mockserver.core.vocabulary.errors import ApiError
 

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mockserver.core.body._coercion import Bad, coerce, coerce_bytes, expected_of
 from mockserver.core.body.codecs import describe_xml_value
-from mockserver.core.body.coercion import Bad, coerce, coerce_bytes, expected_of
+from mockserver.core.vocabulary._printable import printable
 from mockserver.core.vocabulary.contract import INT32_MAX, Contract, Property
 from mockserver.core.vocabulary.errors import Violation, describe_json_value
 from mockserver.core.vocabulary.images import ImageInfo, decode_problem, image_warning
-from mockserver.core.vocabulary.printable import printable
 
 # Of thousands of unknown (or repeated) properties the first LISTED are described, the rest only
 # counted in one entry: neither the work nor the record grows with the body (errors.KEPT_PER_CALL).
@@ -88,7 +88,7 @@ def _plain_value(prop: Property, raw: Any) -> Any:
     kind = prop.type
     if type(raw) is str:
         if kind == "string":
-            # A .NET string holds a lone surrogate; UTF-8 does not: kept escaped (printable.py).
+            # A .NET string holds a lone surrogate; UTF-8 does not: kept escaped (_printable.py).
             return raw if raw.isascii() and "\\" not in raw else printable(raw)
         if kind == "enum":
             assert prop.enum is not None

@@ -18,7 +18,7 @@ from mockserver.core.headers import auth
 from mockserver.core.headers.credentials import CredentialStore
 from mockserver.core.headers.locales import read_locale
 from mockserver.core.headers.negotiation import Answer, RequestMedia, request_media
-from mockserver.core.vocabulary.bounded import BoundedCache
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.contract import Contract
 from mockserver.core.vocabulary.errors import ApiError, Violation
 from mockserver.core.vocabulary.records import AuthInfo, Locale

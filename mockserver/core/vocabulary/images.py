@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from mockserver.core.vocabulary.bounded import BoundedCache
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.errors import Violation, preview
 
 CONTENT_TYPES = {

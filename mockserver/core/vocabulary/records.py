@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from mockserver.core.vocabulary._printable import encodable, printable
 from mockserver.core.vocabulary.errors import KEPT_PER_CALL, Violation, capped
 from mockserver.core.vocabulary.images import ImageInfo
-from mockserver.core.vocabulary.printable import encodable, printable
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +150,7 @@ def guarded(record: CallRecord) -> CallRecord:
 
     - At most `errors.KEPT_PER_CALL` warnings and violations, the rest counted (`errors.capped`).
     - Only text UTF-8 can carry, so /_calls, the page and the state file can always show the
-      record (printable.py). Path, prefix, query, $select and Content-Type are client text made
+      record (_printable.py). Path, prefix, query, $select and Content-Type are client text made
       printable here; header values (redaction.py) and body strings (binding.py) arrive printable;
       any other text that still holds a surrogate (a message, a label) is escaped here too.
     """
