@@ -92,7 +92,7 @@ def test_the_pictures_end_where_their_content_ends() -> None:
 
 def test_the_limits_page_shows_the_values_in_force(site: Path) -> None:
     from mockserver.core.config import Settings
-    from mockserver.core.headers.cache import MAX_HEADER_VALUE
+    from mockserver.core.headers.steps import MAX_HEADER_VALUE
 
     html = page(site, "limits")
     assert "generated:limits" not in html
