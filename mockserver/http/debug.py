@@ -33,13 +33,19 @@ IMAGE_CHUNK = 256 * 1024
 
 
 def _authorised(request: web.Request, token: str) -> bool:
-    expected = token.encode()
+    expected = as_sent(token)
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), expected):
+    if scheme.lower() == "bearer" and hmac.compare_digest(as_sent(value.strip()), expected):
         return True
     given = request.query.get("token")
-    return given is not None and hmac.compare_digest(given.encode(), expected)
+    return given is not None and hmac.compare_digest(as_sent(given), expected)
+
+
+def as_sent(text: str) -> bytes:
+    """A header or query value as bytes to compare: aiohttp keeps bytes that are not UTF-8 as lone
+    surrogates (``\\xff`` arrives as ``'\\udcff'``), which a plain ``encode()`` refuses with a 500."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) -> Handler:

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
 
 from ..core import media
-from ..core.errors import ApiError, Violation
+from ..core.errors import ApiError, Violation, preview
 from ..core.exchange import RawRequest
 from ..core.proxying import ProxyCore
 from ..core.records import CallRecord
+from ..core.refusals import record_refusal
 from .body import (
     BUDGET_KEY,
     BodyBudget,
@@ -77,12 +79,42 @@ def log_exchange(record: CallRecord) -> None:
              f" drift: {kinds}" if kinds else "")  # fmt: skip
 
 
+def origin_form(request: web.Request) -> str | ApiError:
+    """The path and query to forward, as sent; a 400 for a target naming another host.
+
+    An absolute-form target (``GET http://host/path``) is what a client sends to a forward proxy
+    (``HTTP_PROXY``): one naming another host than this proxy's own Host would have its request,
+    and the credentials meant for that host, sent to the tenant. One naming this proxy is
+    taken as its path and query (RFC 9112 §3.2.2).
+    """
+    target = request.raw_path
+    if target.startswith("/"):
+        return target
+    parts = urlsplit(target)
+    host = request.headers.get("Host", "")
+    if parts.scheme.lower() in ("http", "https") and parts.netloc and parts.netloc.lower() == host.strip().lower():
+        return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return ApiError(
+        400,
+        [Violation("request target", f"a path such as /Cust12345/api/... ({preview(host, 60)})", preview(target, 80))],
+        message="The proxy forwards paths to its upstream only; it is not a proxy for other hosts.",
+    )
+
+
 async def forward(request: web.Request) -> web.StreamResponse:
     """Every path no /_ route serves: forward, check, journal, answer as the upstream did."""
     if request.path.startswith("/_"):  # not an agent path: never forwarded, never journaled
         return await unknown_route(request)
     core = request.app[PROXY_KEY]
     arrived = time.time()
+    target = origin_form(request)
+    if isinstance(target, ApiError):  # not forwarded; journaled with the target as sent
+        outcome = record_refusal(core.state.journal, request.method, request.raw_path[:200], target)
+        if core.settings.log_calls:
+            log_exchange(outcome.record)
+        response = to_response(outcome)
+        await answer_and_hang_up(request, response)
+        return response
     problem = declared_too_large(request, core.settings.max_body_size)
     body: bytes | bytearray = b""
     hold = Hold(request.app[BUDGET_KEY])
@@ -105,7 +137,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
         return response
     has_body = bool(data) or request.content_length is not None or "Transfer-Encoding" in request.headers
     chunked = request.content_length is None and "Transfer-Encoding" in request.headers
-    url = core.upstream.url_for(request.raw_path)
+    url = core.upstream.url_for(target)
     reply: Reply | None = None
     failure = None
     try:
