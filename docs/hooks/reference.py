@@ -418,7 +418,15 @@ LIMITS = (
         "one upstream call of the proxy",
         constant("mockserver.http.upstream", "DEFAULT_TIMEOUT", seconds),
         "`mockserver proxy --timeout`",
-        "`502` in SuperOffice's error shape, journaled as drift `no_answer`",
+        "`502` in SuperOffice's error shape, journaled as drift `no_answer`; an answer being passed on "
+        "is cut short (the connection closes without its end)",
+    ),
+    Limit(
+        "an upstream answer the proxy keeps to check and journal",
+        constant("mockserver.http.upstream", "KEPT_ANSWER", human_size),
+        "`http.upstream.KEPT_ANSWER`, within `max_body_memory`",
+        "the rest is passed on as it comes, one chunk held at a time; the checks of the body's content "
+        "are skipped ([proxy](proxy.md))",
     ),
     Limit(
         "a compressed upstream answer checked by the proxy",

@@ -35,6 +35,7 @@ from .body import (
 from .debug import ROUTES, Handler, add_debug_routes, unknown_route
 from .drift_page import render_drift
 from .faults import FAULT_ROUTES
+from .passing_on import StreamedResponse, pass_on
 from .responses import FAKE_KEY, error_response, json_response, to_response
 from .upstream import NOT_RETURNED, Reply, UpstreamClient, passing
 
@@ -59,7 +60,7 @@ class VerbatimResponse(web.Response):
 
 
 async def _drop_additions(request: web.Request, response: web.StreamResponse) -> None:
-    if isinstance(response, VerbatimResponse):
+    if isinstance(response, VerbatimResponse | StreamedResponse):
         for name in ADDED_BY_AIOHTTP:
             if name.lower() not in response.sent:
                 response.headers.popall(name, None)
@@ -138,21 +139,36 @@ async def forward(request: web.Request) -> web.StreamResponse:
     has_body = bool(data) or request.content_length is not None or "Transfer-Encoding" in request.headers
     chunked = request.content_length is None and "Transfer-Encoding" in request.headers
     url = core.upstream.url_for(target)
+    client = request.app[CLIENT_KEY]
     reply: Reply | None = None
     failure = None
+    kept = Hold(request.app[BUDGET_KEY])  # the answer's first bytes, held until checked
     try:
-        reply = await request.app[CLIENT_KEY].send(
-            request.method, url, request.headers.items(), data if has_body else None, chunked
-        )
-    except TimeoutError:
-        failure = f"TimeoutError: no whole answer within {request.app[CLIENT_KEY].timeout:g} s"
-    except aiohttp.ClientError as exc:
-        failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    raw = RawRequest(request.method, request.path, request.query_string, request.headers, data)
-    answer = reply.answer if reply is not None else None
-    record = core.record_exchange(raw, answer, failure, url=url, started=arrived)
+        try:
+            reply = await client.send(
+                request.method, url, request.headers.items(), data if has_body else None, chunked, kept
+            )
+        except TimeoutError:
+            failure = f"TimeoutError: no whole answer within {client.timeout:g} s"
+        except aiohttp.ClientError as exc:
+            failure = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        streamed = None
+        answer = reply.answer if reply is not None else None
+        if reply is not None and reply.rest is not None:  # too long to keep: passed on as it comes
+            streamed, answer, last = await pass_on(request, reply, client.timeout)
+        raw = RawRequest(request.method, request.path, request.query_string, request.headers, data)
+        record = core.record_exchange(raw, answer, failure, url=url, started=arrived)
+        del raw, answer
+    finally:
+        kept.release()
+        if reply is not None:
+            reply.close()
     if core.settings.log_calls:
         log_exchange(record)
+    if streamed is not None:
+        if last:
+            await streamed.write(last)
+        return streamed
     if reply is None:
         return error_response(
             ApiError(
