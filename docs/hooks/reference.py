@@ -306,6 +306,25 @@ LIMITS = (
         "`503` with `Retry-After: 1`; the connection is closed",
     ),
     Limit(
+        "room for small bodies",
+        lambda: (
+            f"1/{importlib.import_module('mockserver.http.body').SMALL_RESERVE_SHARE} of the bodies' room, "
+            f"for bodies up to {human_size(importlib.import_module('mockserver.http.body').SMALL_BODY)}"
+        ),
+        "`http.body.SMALL_RESERVE_SHARE`, `http.body.SMALL_BODY` (never below one body of `max_body_size`)",
+        "larger bodies together get `503` with `Retry-After: 1` before they reach it, so uploads that "
+        "fill the room and stall never starve the usual small save",
+    ),
+    Limit(
+        "a slow request body",
+        setting("min_body_rate", lambda v: f"{human_size(v)} a second" if v else "off"),
+        "`min_body_rate` (`0`: off), applied once a body has had "
+        + (constant("mockserver.core.config", "BODY_RATE_GRACE", seconds)() or "")
+        + " (`core.config.BODY_RATE_GRACE`)",
+        "`408` (`TimeoutException`) naming the bytes that came in how long; the connection is closed and "
+        "the body's share of the room given back; journaled",
+    ),
+    Limit(
         "image bytes kept",
         setting("image_budget", human_size),
         "`image_budget` (`0`: no limit)",

@@ -24,6 +24,7 @@ from ..core.records import CallRecord
 from ..core.refusals import record_refusal
 from .body import (
     BUDGET_KEY,
+    HANG_UP,
     BodyBudget,
     Hold,
     answer_and_hang_up,
@@ -122,7 +123,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
     try:
         if problem is None:
             await grant_continue(request)
-            body, problem = await read_body(request, core.settings.max_body_size, hold)
+            body, problem = await read_body(request, core.settings.max_body_size, hold, core.settings.min_body_rate)
         data = bytes(body)  # one copy: the upstream gets it, then the checks read it
     finally:
         hold.release()
@@ -133,7 +134,7 @@ async def forward(request: web.Request) -> web.StreamResponse:
         if core.settings.log_calls:
             log_exchange(outcome.record)
         response = to_response(outcome)
-        if problem.status in (413, 503):
+        if problem.status in HANG_UP:
             await answer_and_hang_up(request, response)
         return response
     has_body = bool(data) or request.content_length is not None or "Transfer-Encoding" in request.headers
@@ -213,7 +214,7 @@ def build_proxy_app(core: ProxyCore, client: UpstreamClient) -> web.Application:
     app[CLIENT_KEY] = client
     add_debug_routes(app, proxy_routes())
     settings = core.settings
-    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size), settings.max_body_size)
     app.router.add_route("*", "/{tail:.*}", forward, expect_handler=hold_continue)
     app.on_response_prepare.append(_drop_additions)
 
