@@ -325,6 +325,31 @@ LIMITS = (
         "the body's share of the room given back; journaled",
     ),
     Limit(
+        "a request's line and headers",
+        setting("header_timeout", seconds),
+        "`header_timeout`, from the request's first byte (the connection's opening, for its first request)",
+        "`408` (`TimeoutException`) and the connection closed; not journaled: no request was read",
+    ),
+    Limit(
+        "an idle keep-alive connection",
+        setting("idle_timeout", seconds),
+        "`idle_timeout`",
+        "the connection is closed (a client opens a new one)",
+    ),
+    Limit(
+        "connections open at once",
+        lambda: (
+            "the open-file limit less "
+            + f"{importlib.import_module('mockserver.http.connections').FD_RESERVE_MIN} or a "
+            + f"{importlib.import_module('mockserver.http.connections').FD_RESERVE_SHARE}th of it, "
+            + "whichever is more (`/_health` and the start banner say how many)"
+        ),
+        "`max_connections` (`0`: from the open-file limit)",
+        "the connection longest waiting for a request's head, or else the longest idle one, is closed with "
+        "a `408` to make room; when every connection is busy with a request, the new one gets `503` with "
+        "`Retry-After: 1`",
+    ),
+    Limit(
         "image bytes kept",
         setting("image_budget", human_size),
         "`image_budget` (`0`: no limit)",

@@ -19,6 +19,7 @@ from ..core.errors import ApiError, Violation, preview
 from ..core.images import content_type
 from ..core.storage.errors import evicted_error
 from .calls import clear_calls, list_calls, one_call
+from .connections import CONNECTIONS_KEY
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
 from .responses import error_response, fake_of, json_response, root_of, whole_number
@@ -152,6 +153,7 @@ async def health(request: web.Request) -> web.Response:
             "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
             "settings": fake.settings.public(),
             "debug_routes": debug_routes_status(fake.settings),
+            "connections": connections.to_json() if (connections := request.app.get(CONNECTIONS_KEY)) else None,
         }
     )
 

@@ -18,6 +18,7 @@ from aiohttp.web_protocol import RequestHandler
 from ..core.errors import ApiError, Violation
 from ..core.fake import Fake
 from ..core.refusals import record_refusal
+from .connections import CONNECTIONS_KEY, ConnectionLimits, Connections, GuardedHandler
 from .responses import error_response, to_response
 
 UNPARSED_PATH = "(unparsed)"
@@ -74,8 +75,8 @@ def _safe_reason(text: str) -> str:
     return (f"{reason} {_HIDDEN}" if hidden or found else reason)[:300]
 
 
-class _JournalingHandler(RequestHandler):
-    """A connection handler whose error answers are journaled and SuperOffice-shaped."""
+class _JournalingHandler(GuardedHandler):
+    """A connection handler whose error answers are journaled and SuperOffice-shaped (and guarded: `connections`)."""
 
     fake: Fake
 
@@ -92,10 +93,12 @@ class _JournalingHandler(RequestHandler):
 
 class _JournalingServer(web.Server):
     fake: Fake
+    tally: Connections
 
     def __call__(self) -> RequestHandler:
         handler = _JournalingHandler(self, loop=self._loop, **self._kwargs)
         handler.fake = self.fake
+        handler.tally = self.tally
         return handler
 
 
@@ -103,8 +106,9 @@ class FakeRunner(web.AppRunner):
     """An AppRunner whose connections journal what the HTTP parser refuses."""
 
     def __init__(self, fake: Fake, app: web.Application, **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
+        super().__init__(app, keepalive_timeout=fake.settings.idle_timeout, **kwargs)
         self._fake = fake
+        self.tally = app[CONNECTIONS_KEY] = Connections(ConnectionLimits.of(fake.settings))
 
     async def _make_server(self) -> web.Server:
         plain = await super()._make_server()
@@ -116,4 +120,5 @@ class FakeRunner(web.AppRunner):
             **plain._kwargs,
         )
         server.fake = self._fake
+        server.tally = self.tally
         return server

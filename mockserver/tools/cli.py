@@ -19,6 +19,7 @@ from ..core.config import Settings, env_name, env_overrides, option_name, parse_
 from ..core.contract import DEFAULT_CONTRACTS_DIR, ContractSet
 from ..core.errors import ConfigError, ContractError, MockServerError
 from ..core.loader import contract_files, load_contract
+from ..http.connections import ConnectionLimits
 from ..http.guard import is_loopback
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
@@ -115,6 +116,7 @@ def banner(server: FakeServer, sources: Mapping[str, str]) -> str:
     ]
     for name, value in server.settings.public().items():
         lines.append(f"  {name} = {value}  ({sources.get(name, 'default')})")
+    lines.append(f"  {ConnectionLimits.of(server.settings).describe()}")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..core.config import INSTALLATIONS, Settings, parse_size
 from ..core.errors import MockServerError
+from ..http.connections import ConnectionLimits
 from ..http.upstream import DEFAULT_TIMEOUT
 from ..testing.proxy import ProxyServer
 
@@ -73,6 +74,7 @@ async def _serve(proxy: ProxyServer) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(f"mockserver proxy listening on {proxy.url} -> {proxy.upstream.base}", flush=True)
+    print(f"  {ConnectionLimits.of(proxy.settings).describe()}", flush=True)
     if _exposed(proxy.host) and not proxy.settings.admin_token:
         print(
             f"warning: bound to {proxy.host} without --admin-token: anyone who can reach it can read the journal",
