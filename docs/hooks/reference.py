@@ -350,6 +350,19 @@ LIMITS = (
         "`Retry-After: 1`",
     ),
     Limit(
+        "file descriptors",
+        lambda: "the process's open-file limit (`ulimit -n`)",
+        "the system; the start banner and `/_health` (`connections.open_file_limit`) say it",
+        "a call that needs one more gets `503` (`ServiceUnavailableException`, `Retry-After: 1`) naming "
+        "the limit, journaled; never a `500`",
+    ),
+    Limit(
+        "the same traceback in the log",
+        constant("mockserver.http.logs", "INTERVAL", lambda v: f"once every {v:g} s"),
+        "`http.logs.INTERVAL` (`mockserver serve` and `mockserver proxy`)",
+        "repeats are dropped and counted; the next one logged says how many were dropped",
+    ),
+    Limit(
         "image bytes kept",
         setting("image_budget", human_size),
         "`image_budget` (`0`: no limit)",

@@ -9,6 +9,9 @@ SuperOffice's error shape.
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import re
 from typing import Any
 
@@ -21,6 +24,7 @@ from ..core.refusals import record_refusal
 from .connections import CONNECTIONS_KEY, ConnectionLimits, Connections, GuardedHandler
 from .responses import error_response, to_response
 
+log = logging.getLogger("mockserver")
 UNPARSED_PATH = "(unparsed)"
 
 
@@ -30,13 +34,19 @@ def journal_refused(
     """Record a request the HTTP layer refused (or a handler crash) and build its answer."""
     reason = _safe_reason(text or (str(exc) if exc else "") or "no detail")
     kind = type(exc).__name__ if exc is not None else "error"
-    if status >= 500:
+    headers: dict[str, str] = {}
+    if status >= 500 and exc is not None and out_of_fds(exc):
+        violation = Violation("server", "a free file descriptor", f"{kind}: the open-file limit is reached")
+        message = "The fake has run out of file descriptors (the open-file limit); try again shortly."
+        status = 503
+        headers = {"Retry-After": "1"}
+    elif status >= 500:
         violation = Violation("server", "an answer from the fake", f"{kind} while handling the request")
         message = f"The fake failed while handling this request ({kind}). This is a bug in the fake."
     else:
         violation = Violation("request", "a well-formed HTTP/1.1 request", f"{kind}: {reason}")
         message = f"The request could not be read as HTTP: {reason}"
-    err = ApiError(status, [violation], message=message)
+    err = ApiError(status, [violation], message=message, headers=headers)
     if isinstance(exc, ApiError):  # the core's own answer (a damaged state file): sent as it stands
         err = exc
     parsed = request.method != "UNKNOWN"
@@ -47,6 +57,18 @@ def journal_refused(
         resp = to_response(outcome)
     resp.force_close()
     return resp
+
+
+def out_of_fds(exc: BaseException) -> bool:
+    """Whether `exc` came of the open-file limit: EMFILE or ENFILE, or (sqlite says only "unable to
+    open database file") any error while no file can be opened at all."""
+    if isinstance(exc, OSError) and exc.errno in (errno.EMFILE, errno.ENFILE):
+        return True
+    try:
+        os.close(os.open(os.devnull, os.O_RDONLY))
+    except OSError as probe:
+        return probe.errno in (errno.EMFILE, errno.ENFILE)
+    return False
 
 
 def journaled_path(path: str) -> bool:
@@ -85,6 +107,8 @@ class _JournalingHandler(GuardedHandler):
     ) -> web.StreamResponse:
         if request.writer.output_size > 0:  # an answer is under way: aiohttp's own handling applies
             return super().handle_error(request, status, exc, message)
+        if status >= 500 and exc is not None:  # at most once a minute under `mockserver serve` (http.logs)
+            log.error("error while handling %s %s", request.method, request.path[:100], exc_info=exc)
         try:
             return journal_refused(self.fake, request, status, exc, message)
         except Exception:  # never let journaling turn a 400 into a crash

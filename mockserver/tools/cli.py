@@ -21,6 +21,7 @@ from ..core.errors import ConfigError, ContractError, MockServerError
 from ..core.loader import contract_files, load_contract
 from ..http.connections import ConnectionLimits
 from ..http.guard import is_loopback
+from ..http.logs import limit_tracebacks
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .openapi import add_parser as _openapi_parser
@@ -159,6 +160,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
     factory = loop_factory(settings.loop)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(_serve(settings, sources))
     return 0

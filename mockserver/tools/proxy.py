@@ -19,6 +19,7 @@ from typing import Any
 from ..core.config import INSTALLATIONS, Settings, parse_size
 from ..core.errors import MockServerError
 from ..http.connections import ConnectionLimits
+from ..http.logs import limit_tracebacks
 from ..http.upstream import DEFAULT_TIMEOUT
 from ..testing.proxy import ProxyServer
 
@@ -111,6 +112,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         args.upstream, settings_of(args), ca_file=args.ca_file, insecure=args.insecure, timeout=args.timeout
     )
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     asyncio.run(_serve(proxy))
     summary = proxy.drift.summary()
     print(report(summary), flush=True)
