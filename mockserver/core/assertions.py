@@ -12,12 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .images import ImageInfo
-from .journal import CallList
-from .records import CallRecord
+from mockserver.core.vocabulary.images import ImageInfo
+from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.records import CallRecord
 
 if TYPE_CHECKING:
-    from .state import State
+    from mockserver.core.storage.state import State
 
 CLOSEST = 3  # how many near misses a failure message shows
 DEFAULT_WAIT = 5.0

@@ -26,9 +26,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from ..core.codecs import encode_error
+from ..core.body.codecs import encode_error
 from ..core.config import Settings
-from ..core.errors import ApiError, Violation
+from ..core.vocabulary.errors import ApiError, Violation
 
 # File descriptors kept back from connections: at least this many, or a tenth of the limit.
 FD_RESERVE_MIN = 64

@@ -16,7 +16,7 @@ import time
 import aiohttp
 from aiohttp import web
 
-from ..core.drift import UpstreamAnswer
+from ..core.proxy.drift import UpstreamAnswer
 from .upstream import NOT_RETURNED, Reply, passing
 
 

@@ -1,8 +1,9 @@
 """The proxy's routes: forward each request to the upstream, answer with what it said, journal the exchange.
 
 The request body is read within the fake's limit (413 past it, answered here and not
-forwarded), then sent on; the upstream's whole answer is read, checked (`core.drift`) and
-journaled before the client gets it byte for byte, so a test that has its answer also finds
+forwarded), then sent on; the upstream's answer is read (whole, up to `upstream.KEPT_ANSWER`;
+a longer one is passed on as it comes by `passing_on`), checked (`core.proxy.drift`) and
+journaled before the client has the end of it, so a test that has its answer also finds
 the record. The /_ routes are the fake's (journal, page, coverage, reset, health) and /_drift;
 no fault routes (the proxy changes nothing) and no /_images (it stores nothing).
 """
@@ -16,12 +17,12 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from ..core import media
-from ..core.errors import ApiError, Violation, preview
 from ..core.exchange import RawRequest
-from ..core.proxying import ProxyCore
-from ..core.records import CallRecord
+from ..core.headers import media
+from ..core.proxy.recorder import ProxyCore
 from ..core.refusals import record_refusal
+from ..core.vocabulary.errors import ApiError, Violation, preview
+from ..core.vocabulary.records import CallRecord
 from .body import (
     BUDGET_KEY,
     HANG_UP,

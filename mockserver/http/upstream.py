@@ -25,7 +25,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..core.drift import UpstreamAnswer
+from ..core.proxy.drift import UpstreamAnswer
 from .body import Hold
 
 HOP_BY_HOP = frozenset(

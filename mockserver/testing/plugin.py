@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from ..core.config import Settings
-from ..core.contract import ContractSet
-from ..core.errors import ConfigError
 from ..core.loader import load_contracts
+from ..core.vocabulary.contract import ContractSet
+from ..core.vocabulary.errors import ConfigError
 from .server import FakeServer, ThreadedFakeServer
 
 # What the serve command alone decides (its log lines, its event loop) is no fixture's business.

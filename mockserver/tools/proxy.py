@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import INSTALLATIONS, Settings, parse_size
-from ..core.errors import MockServerError
+from ..core.vocabulary.errors import MockServerError
 from ..http.connections import ConnectionLimits
 from ..http.logs import limit_tracebacks
 from ..http.upstream import DEFAULT_TIMEOUT

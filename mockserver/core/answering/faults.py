@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, ConfigError, Violation, preview
+from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
 
 if TYPE_CHECKING:
-    from .behaviours import Result
-    from .binding import Binding
-    from .contract import Contract
-    from .state import State
+    from mockserver.core.answering.behaviours import Result
+    from mockserver.core.body.binding import Binding
+    from mockserver.core.storage.state import State
+    from mockserver.core.vocabulary.contract import Contract
 
 KINDS = ("delay", "status", "drop", "truncate")
 NO_RESPONSE = 0  # the journaled status of a call whose connection was dropped: the client got nothing

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .printable import escape_surrogates
+from mockserver.core.vocabulary.printable import escape_surrogates
 
 ERROR_SOURCE = "SuperOffice.Services.WebApi"
 

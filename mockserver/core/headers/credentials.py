@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from mockserver.core.vocabulary.errors import ConfigError
 
 SECTIONS = ("users", "tickets", "tokens", "app_tokens")
 

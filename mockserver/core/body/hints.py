@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from .errors import Violation
+from mockserver.core.vocabulary.errors import Violation
 
 FORM_HINT = (
     "the body looks like {kind} sent as application/x-www-form-urlencoded (curl -d's default): "

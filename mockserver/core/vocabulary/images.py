@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from .errors import Violation, preview
-from .slots import drop_oldest, slots_constructor
+from mockserver.core.vocabulary.errors import Violation, preview
+from mockserver.core.vocabulary.slots import drop_oldest, slots_constructor
 
 CONTENT_TYPES = {
     "gif": "image/gif",

@@ -16,10 +16,10 @@ from typing import Any
 
 from lxml import etree
 
-from .codecs import ERROR_NS, SERIALIZATION_NS
-from .contract import INT32_MAX
-from .errors import Violation, describe_json_value, preview
-from .images import ImageInfo
+from mockserver.core.body.codecs import ERROR_NS, SERIALIZATION_NS
+from mockserver.core.vocabulary.contract import INT32_MAX
+from mockserver.core.vocabulary.errors import Violation, describe_json_value, preview
+from mockserver.core.vocabulary.images import ImageInfo
 
 # Each kind, and what it means; /_drift and docs/proxy.md list them in this order.
 KINDS: dict[str, str] = {

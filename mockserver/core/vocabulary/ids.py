@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from .contract import INT32_MAX
-from .errors import ApiError, ConfigError, Violation
+from mockserver.core.vocabulary.contract import INT32_MAX
+from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation
 
 
 class IdSequence:

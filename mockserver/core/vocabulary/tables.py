@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import ContractError
+from mockserver.core.vocabulary.errors import ContractError
 
 
 class TableReader:

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from . import media
-from .contract import Contract
-from .errors import ApiError, Violation, preview
+from mockserver.core.headers import media
+from mockserver.core.vocabulary.contract import Contract
+from mockserver.core.vocabulary.errors import ApiError, Violation, preview
 
 DEFAULT_OFFER = ("application/json", "text/json", "application/xml", "text/xml")
 

@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from .errors import KEPT_PER_CALL, Violation, capped
-from .images import ImageInfo
-from .printable import encodable, printable
-from .slots import slots_constructor
+from mockserver.core.vocabulary.errors import KEPT_PER_CALL, Violation, capped
+from mockserver.core.vocabulary.images import ImageInfo
+from mockserver.core.vocabulary.printable import encodable, printable
+from mockserver.core.vocabulary.slots import slots_constructor
 
 
 @dataclass(frozen=True, slots=True)

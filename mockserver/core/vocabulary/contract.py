@@ -12,7 +12,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .errors import ApiError, ContractError, Violation, preview
+from mockserver.core.vocabulary.errors import ApiError, ContractError, Violation, preview
 
 PROPERTY_TYPES = frozenset({"enum", "bytes", "string", "int32", "bool"})
 METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -32,7 +32,7 @@ KNOWN_MEDIA_TYPES = frozenset(
 INT32_MAX = 2**31 - 1
 # Installed wheels carry the contracts inside the package; a source checkout has them on top.
 # The contracts ship inside the package (the top-level contracts/ of a checkout is a link to them).
-DEFAULT_CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "contracts"
+DEFAULT_CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 
 
 @dataclass(frozen=True, slots=True)

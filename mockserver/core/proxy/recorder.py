@@ -20,19 +20,19 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from .auth import REDACTED
-from .behaviours import BEHAVIOURS, Result
-from .binding import Binding
-from .config import Settings
-from .contract import Contract, ContractSet
-from .drift import UpstreamAnswer, check_answer, no_answer
-from .errors import ConfigError
-from .exchange import Outcome, RawRequest
-from .fake import Fake
-from .faults import Fault, InjectedFault
-from .records import CallRecord
-from .shapes import KINDS, Drift
-from .state import State
+from mockserver.core.answering.behaviours import BEHAVIOURS, Result
+from mockserver.core.answering.faults import Fault, InjectedFault
+from mockserver.core.body.binding import Binding
+from mockserver.core.config import Settings
+from mockserver.core.exchange import Outcome, RawRequest
+from mockserver.core.fake import Fake
+from mockserver.core.headers.auth import REDACTED
+from mockserver.core.proxy.drift import UpstreamAnswer, check_answer, no_answer
+from mockserver.core.proxy.shapes import KINDS, Drift
+from mockserver.core.storage.state import State
+from mockserver.core.vocabulary.contract import Contract, ContractSet
+from mockserver.core.vocabulary.errors import ConfigError
+from mockserver.core.vocabulary.records import CallRecord
 
 VALIDATE = "proxy.validate"
 _NOTHING: dict[str, Any] = {"int32": 0, "bytes": b"", "none": None}

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, Violation
-from .slots import slots_constructor
-from .storage.errors import evicted_error
+from mockserver.core.storage.errors import evicted_error
+from mockserver.core.vocabulary.errors import ApiError, Violation
+from mockserver.core.vocabulary.slots import slots_constructor
 
 if TYPE_CHECKING:
-    from .binding import Binding
-    from .contract import Contract
-    from .state import State
+    from mockserver.core.body.binding import Binding
+    from mockserver.core.storage.state import State
+    from mockserver.core.vocabulary.contract import Contract
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,11 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from .base64_rules import Base64Error, decode_base64
-from .credentials import CredentialStore, Grant, load_store
-from .errors import ApiError, Violation
-from .records import AuthInfo
-from .redaction import KNOWN_OTHER_SCHEMES, REDACTED, SCHEMES, SECRET_HEADERS, redact_cookies, redact_headers
+from mockserver.core.headers.credentials import CredentialStore, Grant, load_store
+from mockserver.core.headers.redaction import (
+    KNOWN_OTHER_SCHEMES,
+    REDACTED,
+    SCHEMES,
+    SECRET_HEADERS,
+    redact_cookies,
+    redact_headers,
+)
+from mockserver.core.vocabulary.base64_rules import Base64Error, decode_base64
+from mockserver.core.vocabulary.errors import ApiError, Violation
+from mockserver.core.vocabulary.records import AuthInfo
 
 REALM = 'Basic realm="SuperOffice Username or Ticket"'
 XSRF_HEADER = "X-XSRF-TOKEN"

@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import media
-from .contract import Contract
-from .coverage import error_statuses
-from .errors import Violation, preview
-from .shapes import Drift, bytes_result, int32_result, json_error, xml_error
+from mockserver.core.answering.coverage import error_statuses
+from mockserver.core.headers import media
+from mockserver.core.proxy.shapes import Drift, bytes_result, int32_result, json_error, xml_error
+from mockserver.core.vocabulary.contract import Contract
+from mockserver.core.vocabulary.errors import Violation, preview
 
 # Statuses the fake's pipeline answers for a request it refuses on its own grounds: an upstream
 # refusing with one of these what the contract accepts disagrees with the contract. 401 and 404

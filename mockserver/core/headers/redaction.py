@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .printable import printable
+from mockserver.core.vocabulary.printable import printable
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "so-apptoken", "x-xsrf-token"})
 REDACTED = "<redacted>"

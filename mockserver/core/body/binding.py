@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from hashlib import sha256
 from typing import Any
 
-from .codecs import describe_xml_value
-from .coercion import Bad, coerce, coerce_bytes, expected_of
-from .contract import INT32_MAX, Contract, Property
-from .errors import Violation, describe_json_value
-from .images import ImageInfo, decode_problem, image_warning, new_image_info, sniff
-from .printable import printable
+from mockserver.core.body.codecs import describe_xml_value
+from mockserver.core.body.coercion import Bad, coerce, coerce_bytes, expected_of
+from mockserver.core.vocabulary.contract import INT32_MAX, Contract, Property
+from mockserver.core.vocabulary.errors import Violation, describe_json_value
+from mockserver.core.vocabulary.images import ImageInfo, decode_problem, image_warning, new_image_info, sniff
+from mockserver.core.vocabulary.printable import printable
 
 # Of thousands of unknown (or repeated) properties the first LISTED are described, the rest only
 # counted in one entry: neither the work nor the record grows with the body (errors.KEPT_PER_CALL).

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import overload
 
-from .records import CallRecord, Pending, record_of
+from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
 
 DEFAULT_JOURNAL_LIMIT = 10_000
 

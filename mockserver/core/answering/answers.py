@@ -8,12 +8,12 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from . import codecs
-from .behaviours import Result
-from .contract import Contract
-from .errors import ApiError
-from .negotiation import Answer
-from .slots import drop_oldest
+from mockserver.core.answering.behaviours import Result
+from mockserver.core.body import codecs
+from mockserver.core.headers.negotiation import Answer
+from mockserver.core.vocabulary.contract import Contract
+from mockserver.core.vocabulary.errors import ApiError
+from mockserver.core.vocabulary.slots import drop_oldest
 
 DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
 

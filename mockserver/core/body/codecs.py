@@ -10,8 +10,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from .errors import ApiError, Violation, preview
-from .printable import escape_surrogates
+from mockserver.core.vocabulary.errors import ApiError, Violation, preview
+from mockserver.core.vocabulary.printable import escape_surrogates
 
 SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
 ERROR_NS = "http://schemas.datacontract.org/2004/07/SuperOffice.WebApi"

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .errors import Violation, preview
-from .records import Locale
+from mockserver.core.vocabulary.errors import Violation, preview
+from mockserver.core.vocabulary.records import Locale
 
 NO_TRANSLATION = frozenset({"*", "x"})
 TZ_FLAG = "includetzoffset"

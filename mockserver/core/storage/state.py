@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from .ids import IdSequence
-from .journal import CallLog
-from .storage.errors import DEFAULT_IMAGE_BUDGET
-from .storage.memory import ImageStore, MemoryStorage
+from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
+from mockserver.core.storage.memory import ImageStore, MemoryStorage
+from mockserver.core.vocabulary.ids import IdSequence
+from mockserver.core.vocabulary.journal import CallLog
 
 
 class Storage(Protocol):

@@ -12,12 +12,12 @@ from typing import Any
 
 from multidict import CIMultiDict
 
-from . import media
-from .auth import SCHEMES
-from .behaviours import BEHAVIOUR_ERRORS
-from .contract import Contract, ContractSet
-from .negotiation import format_from_content_type
-from .records import CallRecord
+from mockserver.core.answering.behaviours import BEHAVIOUR_ERRORS
+from mockserver.core.headers import media
+from mockserver.core.headers.auth import SCHEMES
+from mockserver.core.headers.negotiation import format_from_content_type
+from mockserver.core.vocabulary.contract import Contract, ContractSet
+from mockserver.core.vocabulary.records import CallRecord
 
 # Statuses the shared pipeline can answer for any call: validation, auth, method, Accept
 # (strict mode), body size and Content-Type.

@@ -10,10 +10,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ApiError, Violation
-from .negotiation import Answer, RequestMedia
-from .records import AuthInfo, Locale
-from .slots import drop_oldest
+from mockserver.core.headers.negotiation import Answer, RequestMedia
+from mockserver.core.vocabulary.errors import ApiError, Violation
+from mockserver.core.vocabulary.records import AuthInfo, Locale
+from mockserver.core.vocabulary.slots import drop_oldest
 
 # IIS (http.sys MaxFieldLength) refuses a header longer than 16 KiB with 400; the shell lets such
 # headers through (http.runner.HEADER_PARSER_LIMIT) so the fake answers and journals them itself.
