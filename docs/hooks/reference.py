@@ -345,9 +345,9 @@ LIMITS = (
             + "whichever is more (`/_health` and the start banner say how many)"
         ),
         "`max_connections` (`0`: from the open-file limit)",
-        "the connection longest waiting for a request's head, or else the longest idle one, is closed with "
-        "a `408` to make room; when every connection is busy with a request, the new one gets `503` with "
-        "`Retry-After: 1`",
+        "the connection longest waiting for a request's head is closed with a `408` to make room, or else "
+        "the oldest idle keep-alive one, quietly; when every connection is busy with a request, the new one "
+        "gets `503` with `Retry-After: 1`",
     ),
     Limit(
         "file descriptors",

@@ -10,9 +10,10 @@ hold a file descriptor each for as long as it likes, until no one else can conne
 - a keep-alive connection idle for ``idle_timeout`` seconds is closed (aiohttp's keep-alive timer);
 - at most ``max_connections`` are open at once, by default the open-file limit less a reserve
   (`fd_room`) for state files, the log and the proxy's upstream. When one more arrives, the
-  connection that has waited longest for a request's head, or else the longest idle one, is
-  closed to make room: clients that send whole requests keep being served. Only when every
-  connection is busy with a request is the new one refused, with a ``503``.
+  connection that has waited longest for a request's head (told so with a 408), or else the
+  oldest idle keep-alive one (quietly), is closed to make room: clients that send whole
+  requests keep being served. Only when every connection is busy with a request is the new one
+  refused, with a ``503``.
 """
 
 from __future__ import annotations
@@ -179,7 +180,7 @@ class GuardedHandler(RequestHandler):
         self.force_close()
 
     def _make_room(self) -> bool:
-        """Close the connection that has waited longest for a head, or the longest idle one, if over the cap."""
+        """Close the connection that has waited longest for a head, or the oldest idle one, if over the cap."""
         manager = self._manager
         if manager is None:
             return True
@@ -187,11 +188,15 @@ class GuardedHandler(RequestHandler):
         if len(others) < self.limits.max_connections:
             return True
         slow = sorted((h for h in others if h.waiting_for_head), key=lambda h: h._head_since)
-        victim = slow[0] if slow else next((h for h in others if h.idle), None)
-        if victim is None:
+        if slow:  # told why: it had sent part of a request
+            self.tally.evicted += 1
+            slow[0]._refuse(_evicted())
+            return True
+        idle = next((h for h in others if h.idle), None)
+        if idle is None:
             return False
         self.tally.evicted += 1
-        victim._refuse(_evicted())
+        idle.force_close()  # closed quietly, as the idle timeout does: a client opens a new one
         return True
 
 

@@ -112,6 +112,25 @@ async def test_when_every_connection_is_busy_with_a_request_one_more_is_refused_
                 w.close()
 
 
+async def test_at_the_cap_an_idle_keep_alive_connection_makes_room_for_a_new_client() -> None:
+    async with FakeServer(port=0, max_connections=2) as fake:
+        idle = []
+        for _ in range(2):  # each has had its answer and stays open, idle
+            reader, writer = await connect(fake)
+            writer.write(b"GET /_health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            await asyncio.wait_for(reader.readuntil(b"ok"), GUARD)
+            idle.append((reader, writer))
+        try:
+            seen = await health(fake)  # a third client is served
+            assert seen["connections"]["evicted"] >= 1
+            assert seen["connections"]["refused"] == 0
+            closed = await asyncio.wait_for(idle[0][0].read(), GUARD)  # the oldest idle one, quietly
+            assert not closed.startswith(b"HTTP/")
+        finally:
+            for _reader, writer in idle:
+                writer.close()
+
+
 async def test_an_idle_keep_alive_connection_is_closed() -> None:
     async with FakeServer(port=0, idle_timeout=1) as fake:
         reader, writer = await connect(fake)
