@@ -17,10 +17,9 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from ..core.exchange import RawRequest
+from ..core.exchange import RawRequest, record_refusal
 from ..core.headers import media
 from ..core.proxy.recorder import ProxyCore
-from ..core.refusals import record_refusal
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.records import CallRecord
 from .body import (
