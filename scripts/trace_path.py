@@ -11,6 +11,7 @@ being one more than the highest floor of the package modules it imports (grimp's
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import sys
 from functools import cache
@@ -20,9 +21,8 @@ import grimp
 
 from mockserver import Fake, RawRequest
 
-GIF = base64.b64encode(
-    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
-).decode()
+GIF_HEX = "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+GIF = base64.b64encode(bytes.fromhex(GIF_HEX)).decode()  # a 1x1 GIF
 GRAPH = grimp.build_graph("mockserver")
 
 
@@ -57,7 +57,7 @@ def main() -> int:
     finally:
         sys.setprofile(None)
     assert outcome.status == 200, outcome.body
-    climbs = sum(1 for a, b in zip(path, path[1:], strict=False) if floor(b) > floor(a))
+    climbs = sum(1 for a, b in itertools.pairwise(path) if floor(b) > floor(a))
     print(f"modules entered: {len(set(path))}; moves between modules: {len(path) - 1}; climbs back up: {climbs}")
     for module in path:
         print(f"  floor {floor(module):2}  {module}")
