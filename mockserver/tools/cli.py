@@ -28,7 +28,9 @@ from ..core.config import (
 from ..core.loader import contract_files, load_contract
 from ..core.vocabulary.contract import DEFAULT_CONTRACTS_DIR, ContractSet
 from ..core.vocabulary.errors import ConfigError, ContractError, MockServerError
+from ..http.connections import ConnectionLimits
 from ..http.guard import is_loopback
+from ..http.logs import limit_tracebacks
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .helptext import command_parser
@@ -112,6 +114,7 @@ def banner(server: FakeServer, sources: Mapping[str, str], settings: Settings) -
         if f.name == "port" and settings.port == 0:
             source = f"{source}: 0 picks a free port"
         lines.append(f"  {f.name} = {value}  ({source})")
+    lines.append(f"  {ConnectionLimits.of(server.settings).describe()}")
     return "\n".join(lines)
 
 
@@ -154,6 +157,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
     factory = loop_factory(settings.loop)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(_serve(settings, sources))
     return 0
