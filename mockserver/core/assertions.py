@@ -1,7 +1,9 @@
-"""Assertion helpers on a fake: assert_saved, assert_no_violations, wait_for_calls.
+"""Assertion helpers on a fake: assert_saved, assert_no_violations, wait_for_calls, wait_for.
 
 Failure messages follow pytest-httpserver: what was expected, then the closest calls that
-did arrive and, for each, exactly which field differed.
+did arrive and, for each, exactly which field differed. A failure is an `ExpectationFailed`
+(an AssertionError) that carries the same near misses as data: `POST /_assert` answers with
+both, so the text over HTTP is the text in Python (core/expectations.py).
 """
 
 from __future__ import annotations
@@ -9,94 +11,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .images import ImageInfo
 from .journal import CallList
+from .misses import ExpectationFailed, NearMiss, call_line, expectations, listed, listing, near_misses
 from .records import CallRecord
 
 if TYPE_CHECKING:
     from .state import State
 
-CLOSEST = 3  # how many near misses a failure message shows
 DEFAULT_WAIT = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Field:
-    """One expectation of assert_saved: a name, how to show it, and how to read a record."""
-
-    name: str
-    shown: str
-    read: Callable[[CallRecord], str]
-    matches: Callable[[CallRecord], bool]
-
-
-def _text(value: object) -> str:
-    return "none" if value is None else repr(value)
-
-
-def _image_text(info: ImageInfo | None) -> str:
-    if info is None:
-        return "no image"
-    return f"{info.size} bytes, {info.format or 'unrecognised format'}, sha256 {info.sha256[:12]}…"
-
-
-def _outcome_text(record: CallRecord) -> str:
-    if record.accepted:
-        return f"accepted ({record.status})"
-    first = record.violations[0].message if record.violations else "no violations listed"
-    return f"rejected ({record.status}: {first})"
-
-
-def call_line(record: CallRecord) -> str:
-    """One line naming a call: ``#2 POST /api/v1/… -> 200 blob id 34``."""
-    result = f"blob id {record.blob_id}" if record.blob_id is not None else record.outcome
-    return f"#{record.seq} {record.method} {record.path} -> {record.status} {result}"
-
-
-def _expectations(type: str | None, description: str | None, image: bytes | None, blob_id: int | None) -> list[_Field]:
-    fields = [_Field("outcome", "accepted", _outcome_text, lambda r: r.accepted)]
-    if type is not None:
-        fields.append(
-            _Field("Type", repr(type), lambda r: _text(r.type), lambda r: (r.type or "").lower() == type.lower())
-        )
-    if description is not None:
-        fields.append(
-            _Field(
-                "Description", repr(description), lambda r: _text(r.description), lambda r: r.description == description
-            )
-        )
-    if image is not None:
-        want = ImageInfo.of(image)
-        fields.append(
-            _Field(
-                "Image",
-                _image_text(want),
-                lambda r: _image_text(r.image),
-                lambda r: r.image is not None and r.image.sha256 == want.sha256,
-            )
-        )
-    if blob_id is not None:
-        fields.append(_Field("blob_id", str(blob_id), lambda r: _text(r.blob_id), lambda r: r.blob_id == blob_id))
-    return fields
-
-
-def _near_misses(calls: CallList, fields: list[_Field]) -> str:
-    if not calls:
-        return "No calls were recorded."
-    scored = [(sum(not f.matches(r) for f in fields), -r.seq, r) for r in calls]
-    scored.sort(key=lambda item: (item[0], item[1]))
-    lines = [f"{len(calls)} call(s) recorded; the closest:"]
-    for _, _, record in scored[:CLOSEST]:
-        lines.append(f"  {call_line(record)}")
-        for f in fields:
-            if not f.matches(record):
-                lines.append(f"      {f.name}: expected {f.shown}, got {f.read(record)}")
-    if len(calls) > CLOSEST:
-        lines.append(f"  … and {len(calls) - CLOSEST} more (fake.calls has them all)")
-    return "\n".join(lines)
+T = TypeVar("T")
 
 
 class Assertions:
@@ -118,13 +43,14 @@ class Assertions:
         *,
         blob_id: int | None = None,
         count: int | None = None,
+        image_sha256: str | None = None,
     ) -> CallRecord:
         """Assert an accepted save with these values arrived; return the latest such call.
 
-        `type` compares case-insensitively, `image` by content (sha256). With `count`, exactly
-        that many matching calls must have arrived.
+        `type` compares case-insensitively, `image` by content (sha256; or give `image_sha256`,
+        the hex digest). With `count`, exactly that many matching calls must have arrived.
         """
-        fields = _expectations(type, description, image, blob_id)
+        fields = expectations(type, description, image, blob_id, image_sha256)
         # Only saves: ChangePersonImage and GetBlobStream records carry a blob id too.
         calls = self.calls.filter(operation="SaveImageStream")
         matched = calls.filter(lambda r: all(f.matches(r) for f in fields))
@@ -132,14 +58,14 @@ class Assertions:
         wanted = "\n".join(f"  {f.name:<{width}} = {f.shown}" for f in fields)
         if count is not None and len(matched) != count:
             seqs = ", ".join(f"#{r.seq}" for r in matched) or "none"
-            raise AssertionError(
-                f"Expected {count} accepted save(s) with:\n{wanted}\n"
-                f"but {len(matched)} matched ({seqs}).\n{_near_misses(calls, fields)}"
+            text, misses = near_misses(calls, fields)
+            raise ExpectationFailed(
+                f"Expected {count} accepted save(s) with:\n{wanted}\nbut {len(matched)} matched ({seqs}).\n{text}",
+                misses,
             )
         if not matched:
-            raise AssertionError(
-                f"Expected an accepted save with:\n{wanted}\nbut none arrived.\n{_near_misses(calls, fields)}"
-            )
+            text, misses = near_misses(calls, fields)
+            raise ExpectationFailed(f"Expected an accepted save with:\n{wanted}\nbut none arrived.\n{text}", misses)
         return matched.last
 
     def assert_no_violations(self) -> None:
@@ -147,20 +73,84 @@ class Assertions:
         rejected = self.calls.rejected
         if rejected:
             head = f"Expected no rejected calls, but {len(rejected)} of {len(self.calls)} were rejected:"
-            raise AssertionError(_listing(head, rejected, "violations", "      (no violations listed)"))
+            raise ExpectationFailed(
+                listing(head, rejected, "violations", "      (no violations listed)"), listed(rejected, "violations")
+            )
 
     def assert_no_warnings(self) -> None:
         """Assert no call drew a warning (what `strict=True` would have rejected)."""
         warned = self.calls.filter(lambda r: bool(r.warnings))
         if warned:
             head = f"Expected no warnings, but {len(warned)} of {len(self.calls)} calls had some:"
-            raise AssertionError(_listing(head, warned, "warnings"))
+            raise ExpectationFailed(listing(head, warned, "warnings"), listed(warned, "warnings"))
 
     async def wait_for_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
         """Wait until at least `n` calls (matching `filters`, as for `calls.filter`) are recorded.
 
         Works whether the fake serves in this loop or from a thread. Returns the matching calls;
         raises AssertionError naming what did arrive when `timeout` seconds pass first.
+        """
+        return await self.until(lambda: self.check_calls(n, timeout, **filters), timeout)
+
+    def wait_for_calls_sync(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
+        return self.until_sync(lambda: self.check_calls(n, timeout, **filters), timeout)
+
+    async def wait_for(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+        image_sha256: str | None = None,
+        timeout: float = DEFAULT_WAIT,
+    ) -> CallRecord:
+        """`assert_saved`, waiting up to `timeout` seconds for it to hold (a save made asynchronously).
+
+        Returns as soon as a matching call is recorded; when the time is up, fails with exactly
+        the message `assert_saved` would give then.
+        """
+        return await self.until(
+            lambda: self.assert_saved(
+                type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
+            ),
+            timeout,
+        )
+
+    def wait_for_sync(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+        image_sha256: str | None = None,
+        timeout: float = DEFAULT_WAIT,
+    ) -> CallRecord:
+        """`wait_for` blocking this thread: for sync tests with a threaded fake."""
+        return self.until_sync(
+            lambda: self.assert_saved(
+                type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
+            ),
+            timeout,
+        )
+
+    def check_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """At least `n` calls matching `filters` are recorded now, or ExpectationFailed (what waiting checks)."""
+        found = self.calls.filter(**filters)
+        if len(found) < n:
+            recent = list(self.calls)[-5:]
+            misses = tuple(NearMiss(r.seq, call_line(r)) for r in recent)
+            raise ExpectationFailed(self._wait_failure(n, timeout, filters, found), misses)
+        return found
+
+    async def until(self, check: Callable[[], T], timeout: float) -> T:
+        """Run `check` now and after every new call until it passes; its last failure once `timeout` passes.
+
+        Works whether the fake serves in this loop or from a thread: a new call wakes the wait.
         """
         loop = asyncio.get_running_loop()
         arrived = asyncio.Event()
@@ -174,30 +164,34 @@ class Assertions:
         try:
             while True:
                 arrived.clear()  # before looking, so a call landing in between still wakes us
-                found = self.calls.filter(**filters)
-                if len(found) >= n:
-                    return found
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    raise AssertionError(self._wait_failure(n, timeout, filters, found))
+                try:
+                    return check()
+                except AssertionError:
+                    if loop.time() >= deadline:
+                        raise
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(arrived.wait(), remaining)
+                    await asyncio.wait_for(arrived.wait(), deadline - loop.time())
         finally:
             journal.unsubscribe(wake)
 
-    def wait_for_calls_sync(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
-        """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
+    def until_sync(self, check: Callable[[], T], timeout: float) -> T:
+        """`until` blocking this thread (never the thread whose loop serves this fake)."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is not None and running is self.serving_loop:
             raise RuntimeError("this fake serves in the running event loop; use 'await fake.wait_for_calls(...)'")
-        self.state.journal.wait_until(lambda calls: len(calls.filter(**filters)) >= n, timeout)
-        found = self.calls.filter(**filters)
-        if len(found) < n:
-            raise AssertionError(self._wait_failure(n, timeout, filters, found))
-        return found
+
+        def holds(_calls: CallList) -> bool:
+            try:
+                check()
+            except AssertionError:
+                return False
+            return True
+
+        self.state.journal.wait_until(holds, timeout)
+        return check()
 
     def _wait_failure(self, n: int, timeout: float, filters: dict[str, Any], found: CallList) -> str:
         what = ", ".join(f"{k}={v!r}" for k, v in filters.items())
@@ -210,15 +204,3 @@ class Assertions:
         else:
             lines.append("No calls were recorded.")
         return "\n".join(lines)
-
-
-def _listing(head: str, records: CallList, kind: str, when_none: str | None = None) -> str:
-    """One line per call, then its violations or warnings, indented under it."""
-    lines = [head]
-    for record in records:
-        found = getattr(record, kind)
-        lines.append(f"  {call_line(record)}")
-        lines.extend(f"      {v.message}" for v in found)
-        if not found and when_none:
-            lines.append(when_none)
-    return "\n".join(lines)
