@@ -19,9 +19,11 @@ from ..core.errors import ApiError, Violation, preview
 from ..core.images import content_type
 from ..core.storage.errors import evicted_error
 from .calls import clear_calls, list_calls, one_call
+from .expect import EXPECT_ROUTES
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
 from .responses import error_response, fake_of, json_response, root_of, whole_number
+from .waiting import stop_waiting
 
 log = logging.getLogger("mockserver")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -163,6 +165,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/_coverage": {"GET": coverage},
 }
 ROUTES.update(FAULT_ROUTES)
+ROUTES.update(EXPECT_ROUTES)
 
 
 async def unknown(request: web.Request) -> web.Response:
@@ -221,3 +224,4 @@ def add_debug_routes(
     if tenants:
         app.router.add_route("*", "/{tenant}/_{tail:.*}", fallback)
     app.router.add_get("/favicon.ico", favicon)
+    app.on_shutdown.append(stop_waiting)  # held /_calls?wait= and /_assert answer at once

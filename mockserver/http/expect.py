@@ -1,0 +1,76 @@
+"""``POST /_assert``: an assertion of the Python API asked over HTTP, answered with its own message.
+
+The body names one assertion method and its keywords (core/expectations.py reads it); the
+method itself runs on the fake, so a failure's ``message`` is the very text the Python
+`AssertionError` carries, with the calls it names as ``near_misses``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from ..core.errors import ApiError, Violation, preview
+from ..core.expectations import Expectation, parse_expectation
+from ..core.misses import ExpectationFailed
+from ..core.records import CallRecord
+from .responses import fake_of, json_response, record_json
+from .waiting import wait_until
+
+FAILED = 409  # the request was fine; the journal does not hold what it expects
+MAX_BODY = 64 * 1024 * 1024  # an image in base64 may come along
+
+
+async def _read(request: web.Request) -> Any:
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, [Violation("body", f"at most {MAX_BODY} bytes", f"{request.content_length} bytes")])
+    raw = await request.read()
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as err:
+        got = f"{preview(raw.decode('utf-8', 'replace'), 30)!r} ({err})" if raw else "an empty body"
+        raise ApiError(
+            400, [Violation("body", 'a JSON object, e.g. {"assert_saved": {"type": "PersonImage"}}', got)]
+        ) from None
+
+
+async def assert_route(request: web.Request) -> web.Response:
+    fake = fake_of(request)
+    expectation = parse_expectation(await _read(request))
+    found: list[CallRecord] = []
+    failure: list[ExpectationFailed] = []
+
+    def holds() -> bool:
+        try:
+            found[:] = expectation.check(fake)
+        except ExpectationFailed as err:
+            failure[:] = [err]
+            return False
+        failure.clear()
+        return True
+
+    passed = await wait_until(request, [fake.state.journal], holds, expectation.wait, "body.wait")
+    return json_response(_answer(expectation, passed, found, failure), 200 if passed else FAILED)
+
+
+def _answer(
+    expectation: Expectation, passed: bool, found: list[CallRecord], failure: list[ExpectationFailed]
+) -> dict[str, Any]:
+    base: dict[str, Any] = {"passed": passed, "assertion": expectation.name, "wait": expectation.wait}
+    if passed:
+        return {**base, "calls": [record_json(r) for r in found]}
+    err = failure[0]
+    return {
+        **base,
+        "timed_out": expectation.wait > 0,
+        "message": err.message,
+        "near_misses": [m.to_json() for m in err.near_misses],
+    }
+
+
+EXPECT_ROUTES: dict[str, dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = {
+    "/_assert": {"POST": assert_route}
+}
