@@ -1,11 +1,15 @@
 """pytest fixtures: a fresh fake per test, configured with ``@pytest.mark.superoffice(...)``.
 
 Registered through the ``pytest11`` entry point, so installing the package is all a user needs.
+With ``--superoffice-url URL`` (or ``MOCKSERVER_URL``) the fixtures give a client of the fake
+served there instead (`remote.RemoteFake`), reset before each test: one suite runs against the
+in-process fake locally and against a container in CI.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import fields
 from pathlib import Path
@@ -17,6 +21,7 @@ from ..core.config import Settings
 from ..core.contract import ContractSet
 from ..core.errors import ConfigError
 from ..core.loader import load_contracts
+from .remote import RemoteFake, connect
 from .server import FakeServer, ThreadedFakeServer
 
 # What the serve command alone decides (its log lines, its event loop) is no fixture's business.
@@ -24,6 +29,18 @@ SERVE_ONLY = frozenset({"log_calls", "log_format", "loop"})
 SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name not in SERVE_ONLY)
 MARKER_KEYWORDS = tuple(sorted((*SETTING_NAMES, "faults")))
 ASYNC_NEEDS = "superoffice_fake_async needs pytest-asyncio: pip install 'mockserver[pytest]'"
+URL_VARIABLE = "MOCKSERVER_URL"
+TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("superoffice").addoption(
+        "--superoffice-url",
+        default=None,
+        metavar="URL",
+        help=f"give the superoffice_fake fixtures the fake served at URL instead of one in the test process "
+        f"(default: ${URL_VARIABLE}; its admin token from ${TOKEN_VARIABLE})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,9 +86,30 @@ def _faults(request: pytest.FixtureRequest) -> list[Any]:
     return []
 
 
+def _external(request: pytest.FixtureRequest) -> RemoteFake | None:
+    """The fake at --superoffice-url (or $MOCKSERVER_URL), reset and given the marker's faults; None without one."""
+    url = request.config.getoption("superoffice_url", None) or os.environ.get(URL_VARIABLE)
+    if not url:
+        return None
+    given = sorted({k for m in request.node.iter_markers("superoffice") for k in m.kwargs if k != "faults"})
+    if given:
+        pytest.skip(
+            f"@pytest.mark.superoffice({', '.join(f'{k}=' for k in given)}) sets what only an in-process fake "
+            f"can take; the fixtures use the fake at {url}"
+        )
+    fake = connect(url, os.environ.get(TOKEN_VARIABLE) or None)
+    fake.reset()  # ids from the first id, no calls, no images, no faults: as fresh as an in-process fake
+    fake.inject_all(_faults(request))
+    return fake
+
+
 @pytest.fixture
-def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeServer]:
+def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeServer | RemoteFake]:
     """A fresh fake served from a background thread: for sync and async tests alike."""
+    external = _external(request)
+    if external is not None:
+        yield external
+        return
     settings = _settings(request)
     with ThreadedFakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
         fake.inject_all(_faults(request))
@@ -87,8 +125,12 @@ except ImportError:  # the pytest extra brings it; without it the fixture says s
 if pytest_asyncio is not None:
     # loop_scope named, so neither mode (auto or strict) has pytest-asyncio guess or warn about it.
     @pytest_asyncio.fixture(loop_scope="function")
-    async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer]:
+    async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer | RemoteFake]:
         """A fresh fake started in the test's own event loop."""
+        external = _external(request)
+        if external is not None:
+            yield external
+            return
         settings = _settings(request)
         async with FakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
             fake.inject_all(_faults(request))

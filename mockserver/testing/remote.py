@@ -1,0 +1,338 @@
+"""A fake served elsewhere (a container, another process), driven over its /_ routes like one in-process.
+
+``fake = mockserver.connect("http://localhost:8080")`` has the API of an in-process fake:
+``fake.calls`` (the same `CallRecord` types), ``fake.assert_saved(...)``, ``fake.inject(...)``,
+``fake.reset()``, ``fake.images[33]``. The assertions run in the served fake (``POST /_assert``),
+so a failure's message is the text the in-process fake would give. Every method is one short
+blocking request; the waits (`wait_for`, `wait_for_calls`) are awaitable, and blocking as
+``*_sync``. Standard library only: nothing to install beside the package.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, fields
+from typing import Any
+
+from ..core.assertions import DEFAULT_WAIT
+from ..core.errors import ApiError, ConfigError, Violation
+from ..core.expectations import MAX_WAIT
+from ..core.faults import Fault, parse_fault
+from ..core.journal import CallList
+from ..core.loader import load_contracts
+from ..core.misses import ExpectationFailed, NearMiss
+from ..core.records import CallRecord
+from ..core.wire import record_from_json
+
+FAULT_FIELDS = frozenset(f.name for f in fields(Fault))
+REQUEST_TIMEOUT = 10.0  # seconds for one request, beyond any wait it asks for
+
+
+@functools.cache
+def _save_path() -> str:
+    contracts = load_contracts(None)
+    return next((c.path for c in contracts if c.name == "SaveImageStream"), contracts.contracts[0].path)
+
+
+def _error(status: int, body: Any, what: str) -> ApiError:
+    """The fake's error answer as the `ApiError` it stands for (its violations, its message)."""
+    if isinstance(body, dict) and isinstance(body.get("Violations"), list):
+        violations = [Violation(v["location"], v["expected"], v["got"]) for v in body["Violations"]]
+        return ApiError(status, violations, message=body.get("Message"))
+    return ApiError(status, [Violation("response", "a JSON answer", f"HTTP {status}")], message=what)
+
+
+class RemoteFault:
+    """The handle `inject` returns for a remote fake: its id, its `Fault`, live counts, and `remove()`."""
+
+    def __init__(self, owner: RemoteFake, data: Mapping[str, Any]) -> None:
+        self._owner = owner
+        self.id: int = data["id"]
+        self.fault = parse_fault({k: v for k, v in data.items() if k in FAULT_FIELDS})
+
+    def _now(self) -> dict[str, Any]:
+        for item in self._owner._get("/_faults")["faults"]:
+            if item["id"] == self.id:
+                return dict(item)
+        return {"hits": None, "remaining": 0, "active": False, "matched": None}
+
+    @property
+    def hits(self) -> int | None:
+        hits: int | None = self._now()["hits"]
+        return hits
+
+    @property
+    def remaining(self) -> int | None:
+        remaining: int | None = self._now()["remaining"]
+        return remaining
+
+    @property
+    def active(self) -> bool:
+        return bool(self._now()["active"])
+
+    def remove(self) -> None:
+        """Stop this fault (nothing happens when it is gone already)."""
+        try:
+            self._owner._request("DELETE", f"/_faults/{self.id}")
+        except ApiError as err:
+            if err.status != 404:
+                raise
+
+    def __repr__(self) -> str:
+        return f"<RemoteFault #{self.id} {self.fault.label}>"
+
+
+class RemoteImages(Mapping[int, bytes]):
+    """``fake.images[33]``: the stored bytes, fetched from ``/_images/33``."""
+
+    def __init__(self, owner: RemoteFake) -> None:
+        self._owner = owner
+
+    def __getitem__(self, blob_id: int) -> bytes:
+        try:
+            return self._owner._request("GET", f"/_images/{int(blob_id)}", raw=True)  # type: ignore[no-any-return]
+        except ApiError as err:
+            if err.status == 404:
+                raise KeyError(blob_id) from None
+            raise
+
+    def _ids(self) -> list[int]:
+        return sorted({r.blob_id for r in self._owner.calls if r.blob_id is not None and r.accepted})
+
+    def __iter__(self) -> Iterator[int]:
+        return iter([i for i in self._ids() if i in self])  # a request per id: for tests, not for bulk
+
+    def __len__(self) -> int:
+        return int(self._owner._get("/_health")["images"])
+
+    def __contains__(self, blob_id: object) -> bool:
+        if not isinstance(blob_id, int):
+            return False
+        try:
+            self[blob_id]
+        except KeyError:
+            return False
+        return True
+
+
+class RemoteFake:
+    """A served fake at `url`, driven over HTTP with the in-process fake's API (see the module notes)."""
+
+    def __init__(self, url: str, admin_token: str | None = None, *, prefix: str = "") -> None:
+        self.base = url.rstrip("/")
+        self.prefix = prefix
+        self.admin_token = admin_token
+        self.images = RemoteImages(self)
+
+    # ---- where it is ------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The base URL agent calls go to (with the tenant prefix for `tenant(...)`)."""
+        return self.base + self.prefix
+
+    @property
+    def api_url(self) -> str:
+        """The URL of SaveImageStream itself."""
+        return self.url + _save_path()
+
+    def tenant(self, name: str) -> RemoteFake:
+        """One isolated tenant's view: ``fake.tenant("Cust12345").calls``."""
+        return RemoteFake(self.base, self.admin_token, prefix=f"/{name.strip('/')}")
+
+    # ---- HTTP -------------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, body: Any = None, *, wait: float = 0, raw: bool = False) -> Any:
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.admin_token:
+            headers["Authorization"] = f"Bearer {self.admin_token}"
+        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT + wait) as resp:
+                payload = resp.read()
+                return payload if raw else json.loads(payload)
+        except urllib.error.HTTPError as err:
+            text = err.read()
+            try:
+                answer = json.loads(text)
+            except ValueError:
+                answer = None
+            if err.code == 409 and isinstance(answer, dict) and "message" in answer:
+                return answer  # an assertion that did not hold: the caller raises it
+            raise _error(err.code, answer, f"{method} {path} answered HTTP {err.code}") from None
+        except urllib.error.URLError as err:
+            raise ConnectionError(f"no fake answers at {self.url} ({err.reason})") from None
+
+    def _get(self, path: str) -> dict[str, Any]:
+        answer: dict[str, Any] = self._request("GET", path)
+        return answer
+
+    def _assert(self, name: str, kwargs: Mapping[str, Any], wait: float = 0) -> list[CallRecord]:
+        body: dict[str, Any] = {name: {k: v for k, v in kwargs.items() if v is not None}}
+        deadline = time.monotonic() + wait
+        while True:
+            chunk = min(max(deadline - time.monotonic(), 0.0), MAX_WAIT)
+            answer = self._request("POST", "/_assert", {**body, "wait": chunk} if wait else body, wait=chunk)
+            if answer["passed"]:
+                return [record_from_json(r) for r in answer["calls"]]
+            if time.monotonic() >= deadline:  # a wait past MAX_WAIT is asked for again until it is over
+                raise ExpectationFailed(answer["message"], tuple(_near_miss(m) for m in answer["near_misses"]))
+
+    # ---- the in-process fake's API ----------------------------------------------------------
+
+    @property
+    def calls(self) -> CallList:
+        """Every recorded call, oldest first, as `CallRecord`s."""
+        return CallList([record_from_json(r) for r in self._get("/_calls")["calls"]])
+
+    @property
+    def next_id(self) -> int:
+        return int(self._get("/_health")["next_id"])
+
+    def health(self) -> dict[str, Any]:
+        """What /_health says: version, settings, counts."""
+        return self._get("/_health")
+
+    def coverage(self) -> dict[str, Any]:
+        return self._get("/_coverage")
+
+    def reset(self) -> None:
+        """Forget everything: ids start again at the first id; journal, images and faults are cleared."""
+        self._request("POST", "/_reset")
+
+    def clear_calls(self) -> int:
+        """Clear the journal (ids go on); return how many calls it held."""
+        return int(self._request("DELETE", "/_calls")["cleared"])
+
+    def inject(self, kind: str | Fault | Mapping[str, Any], **options: Any) -> RemoteFault:
+        """Add a fault, checked here first as the in-process fake checks it (ConfigError)."""
+        if isinstance(kind, Fault):
+            spec: dict[str, Any] = {**asdict(kind), **options}
+        elif isinstance(kind, Mapping):
+            spec = {**kind, **options}
+        else:
+            spec = {"kind": kind, **options}
+        try:
+            parse_fault(spec)
+        except ApiError as err:
+            raise ConfigError(err.text) from None
+        sent = {k: v for k, v in spec.items() if v is not None}
+        return RemoteFault(self, self._request("POST", "/_faults", sent)["faults"][0])
+
+    def inject_all(self, specs: Iterable[Fault | Mapping[str, Any]]) -> list[RemoteFault]:
+        return [self.inject(spec) for spec in specs]
+
+    def clear_faults(self) -> int:
+        """Remove every fault; return how many there were."""
+        return int(self._request("DELETE", "/_faults")["cleared"])
+
+    def assert_saved(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+        image_sha256: str | None = None,
+    ) -> CallRecord:
+        """As `Fake.assert_saved`: the latest matching save, or AssertionError with the closest calls."""
+        kwargs = _saved(type, description, image, blob_id, count, image_sha256)
+        return self._assert("assert_saved", kwargs)[0]
+
+    def assert_no_violations(self) -> None:
+        self._assert("assert_no_violations", {})
+
+    def assert_no_warnings(self) -> None:
+        self._assert("assert_no_warnings", {})
+
+    def wait_for_sync(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+        image_sha256: str | None = None,
+        timeout: float = DEFAULT_WAIT,
+    ) -> CallRecord:
+        """`assert_saved`, waiting up to `timeout` seconds for it to hold."""
+        kwargs = _saved(type, description, image, blob_id, count, image_sha256)
+        return self._assert("assert_saved", kwargs, wait=timeout)[0]
+
+    async def wait_for(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+        image_sha256: str | None = None,
+        timeout: float = DEFAULT_WAIT,
+    ) -> CallRecord:
+        """`wait_for_sync` without blocking the event loop."""
+        return await asyncio.to_thread(
+            self.wait_for_sync,
+            type,
+            description,
+            image,
+            blob_id=blob_id,
+            count=count,
+            image_sha256=image_sha256,
+            timeout=timeout,
+        )
+
+    def wait_for_calls_sync(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """Block until at least `n` calls matching `filters` are recorded; AssertionError after `timeout`.
+
+        A wait past the server's bound on one request (30 s) is asked for again until it is over.
+        """
+        return CallList(self._assert("wait_for_calls", {"n": n, **filters}, wait=timeout))
+
+    async def wait_for_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """`wait_for_calls_sync` without blocking the event loop."""
+        return await asyncio.to_thread(self.wait_for_calls_sync, n, timeout, **filters)
+
+    def __repr__(self) -> str:
+        return f"<RemoteFake {self.url}>"
+
+
+def _near_miss(data: Mapping[str, Any]) -> NearMiss:
+    differences = tuple((d["field"], d["expected"], d["got"]) for d in data["differences"])
+    return NearMiss(data["seq"], data["call"], differences)
+
+
+def _saved(
+    type: str | None,
+    description: str | None,
+    image: bytes | None,
+    blob_id: int | None,
+    count: int | None,
+    image_sha256: str | None,
+) -> dict[str, Any]:
+    return {
+        "type": type,
+        "description": description,
+        "image": base64.b64encode(image).decode("ascii") if image is not None else None,
+        "blob_id": blob_id,
+        "count": count,
+        "image_sha256": image_sha256,
+    }
+
+
+def connect(url: str, admin_token: str | None = None) -> RemoteFake:
+    """A served fake at `url` (``http://host:port``), with its admin token when it has one."""
+    return RemoteFake(url, admin_token)
