@@ -1,7 +1,8 @@
 """A call record back from the JSON /_calls shows (`CallRecord.to_json`): what a remote client reads.
 
-The inverse of `to_json` but for what JSON cannot carry: the time comes back to the
-millisecond, and a request value that was an `ImageInfo` is one again (under its property name).
+The inverse of `to_json` but for what /_calls leaves out: the time comes back to the
+millisecond, `result` (the answer's value, which /_calls does not show) is None, and a request
+value that was an `ImageInfo` is one again (under its property name).
 """
 
 from __future__ import annotations

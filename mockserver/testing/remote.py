@@ -14,7 +14,6 @@ import asyncio
 import base64
 import functools
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator, Mapping
@@ -180,13 +179,14 @@ class RemoteFake:
 
     def _assert(self, name: str, kwargs: Mapping[str, Any], wait: float = 0) -> list[CallRecord]:
         body: dict[str, Any] = {name: {k: v for k, v in kwargs.items() if v is not None}}
-        deadline = time.monotonic() + wait
+        left = wait  # a wait past MAX_WAIT is asked for again, MAX_WAIT at a time, until it is over
         while True:
-            chunk = min(max(deadline - time.monotonic(), 0.0), MAX_WAIT)
+            chunk = min(left, MAX_WAIT)
+            left -= chunk
             answer = self._request("POST", "/_assert", {**body, "wait": chunk} if wait else body, wait=chunk)
             if answer["passed"]:
                 return [record_from_json(r) for r in answer["calls"]]
-            if time.monotonic() >= deadline:  # a wait past MAX_WAIT is asked for again until it is over
+            if left <= 0:
                 raise ExpectationFailed(answer["message"], tuple(_near_miss(m) for m in answer["near_misses"]))
 
     # ---- the in-process fake's API ----------------------------------------------------------
