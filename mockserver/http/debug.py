@@ -18,6 +18,7 @@ from ..core.about import VERSION
 from ..core.errors import ApiError, Violation, preview
 from ..core.images import content_type
 from ..core.storage.errors import evicted_error
+from .admin_openapi import openapi
 from .calls import clear_calls, list_calls, one_call
 from .expect import EXPECT_ROUTES
 from .faults import FAULT_ROUTES
@@ -163,6 +164,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/_reset": {"POST": reset},
     "/_health": {"GET": health},
     "/_coverage": {"GET": coverage},
+    "/_openapi.json": {"GET": openapi},
 }
 ROUTES.update(FAULT_ROUTES)
 ROUTES.update(EXPECT_ROUTES)
