@@ -13,15 +13,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import functools
-import json
-import urllib.error
-import urllib.request
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict, fields
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict
 from typing import Any
 
 from ..core.assertions import DEFAULT_WAIT
-from ..core.errors import ApiError, ConfigError, Violation
+from ..core.errors import ApiError, ConfigError
 from ..core.expectations import MAX_WAIT
 from ..core.faults import Fault, parse_fault
 from ..core.journal import CallList
@@ -29,96 +26,13 @@ from ..core.loader import load_contracts
 from ..core.misses import ExpectationFailed, NearMiss
 from ..core.records import CallRecord
 from ..core.wire import record_from_json
-
-FAULT_FIELDS = frozenset(f.name for f in fields(Fault))
-REQUEST_TIMEOUT = 10.0  # seconds for one request, beyond any wait it asks for
+from .admin_http import AdminHttp, RemoteFault, RemoteImages
 
 
 @functools.cache
 def _save_path() -> str:
     contracts = load_contracts(None)
     return next((c.path for c in contracts if c.name == "SaveImageStream"), contracts.contracts[0].path)
-
-
-def _error(status: int, body: Any, what: str) -> ApiError:
-    """The fake's error answer as the `ApiError` it stands for (its violations, its message)."""
-    if isinstance(body, dict) and isinstance(body.get("Violations"), list):
-        violations = [Violation(v["location"], v["expected"], v["got"]) for v in body["Violations"]]
-        return ApiError(status, violations, message=body.get("Message"))
-    return ApiError(status, [Violation("response", "a JSON answer", f"HTTP {status}")], message=what)
-
-
-class RemoteFault:
-    """The handle `inject` returns for a remote fake: its id, its `Fault`, live counts, and `remove()`."""
-
-    def __init__(self, owner: RemoteFake, data: Mapping[str, Any]) -> None:
-        self._owner = owner
-        self.id: int = data["id"]
-        self.fault = parse_fault({k: v for k, v in data.items() if k in FAULT_FIELDS})
-
-    def _now(self) -> dict[str, Any]:
-        for item in self._owner._get("/_faults")["faults"]:
-            if item["id"] == self.id:
-                return dict(item)
-        return {"hits": None, "remaining": 0, "active": False, "matched": None}
-
-    @property
-    def hits(self) -> int | None:
-        hits: int | None = self._now()["hits"]
-        return hits
-
-    @property
-    def remaining(self) -> int | None:
-        remaining: int | None = self._now()["remaining"]
-        return remaining
-
-    @property
-    def active(self) -> bool:
-        return bool(self._now()["active"])
-
-    def remove(self) -> None:
-        """Stop this fault (nothing happens when it is gone already)."""
-        try:
-            self._owner._request("DELETE", f"/_faults/{self.id}")
-        except ApiError as err:
-            if err.status != 404:
-                raise
-
-    def __repr__(self) -> str:
-        return f"<RemoteFault #{self.id} {self.fault.label}>"
-
-
-class RemoteImages(Mapping[int, bytes]):
-    """``fake.images[33]``: the stored bytes, fetched from ``/_images/33``."""
-
-    def __init__(self, owner: RemoteFake) -> None:
-        self._owner = owner
-
-    def __getitem__(self, blob_id: int) -> bytes:
-        try:
-            return self._owner._request("GET", f"/_images/{int(blob_id)}", raw=True)  # type: ignore[no-any-return]
-        except ApiError as err:
-            if err.status == 404:
-                raise KeyError(blob_id) from None
-            raise
-
-    def _ids(self) -> list[int]:
-        return sorted({r.blob_id for r in self._owner.calls if r.blob_id is not None and r.accepted})
-
-    def __iter__(self) -> Iterator[int]:
-        return iter([i for i in self._ids() if i in self])  # a request per id: for tests, not for bulk
-
-    def __len__(self) -> int:
-        return int(self._owner._get("/_health")["images"])
-
-    def __contains__(self, blob_id: object) -> bool:
-        if not isinstance(blob_id, int):
-            return False
-        try:
-            self[blob_id]
-        except KeyError:
-            return False
-        return True
 
 
 class RemoteFake:
@@ -128,7 +42,8 @@ class RemoteFake:
         self.base = url.rstrip("/")
         self.prefix = prefix
         self.admin_token = admin_token
-        self.images = RemoteImages(self)
+        self.http = AdminHttp(self.url, admin_token)
+        self.images = RemoteImages(self.http, lambda: self.calls)
 
     # ---- where it is ------------------------------------------------------------------------
 
@@ -148,42 +63,13 @@ class RemoteFake:
 
     # ---- HTTP -------------------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, body: Any = None, *, wait: float = 0, raw: bool = False) -> Any:
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if self.admin_token:
-            headers["Authorization"] = f"Bearer {self.admin_token}"
-        request = urllib.request.Request(self.url + path, data=data, headers=headers, method=method)
-        try:
-            with urllib.request.urlopen(request, timeout=REQUEST_TIMEOUT + wait) as resp:
-                payload = resp.read()
-                return payload if raw else json.loads(payload)
-        except urllib.error.HTTPError as err:
-            text = err.read()
-            try:
-                answer = json.loads(text)
-            except ValueError:
-                answer = None
-            if err.code == 409 and isinstance(answer, dict) and "message" in answer:
-                return answer  # an assertion that did not hold: the caller raises it
-            raise _error(err.code, answer, f"{method} {path} answered HTTP {err.code}") from None
-        except urllib.error.URLError as err:
-            raise ConnectionError(f"no fake answers at {self.url} ({err.reason})") from None
-
-    def _get(self, path: str) -> dict[str, Any]:
-        answer: dict[str, Any] = self._request("GET", path)
-        return answer
-
     def _assert(self, name: str, kwargs: Mapping[str, Any], wait: float = 0) -> list[CallRecord]:
         body: dict[str, Any] = {name: {k: v for k, v in kwargs.items() if v is not None}}
         left = wait  # a wait past MAX_WAIT is asked for again, MAX_WAIT at a time, until it is over
         while True:
             chunk = min(left, MAX_WAIT)
             left -= chunk
-            answer = self._request("POST", "/_assert", {**body, "wait": chunk} if wait else body, wait=chunk)
+            answer = self.http.request("POST", "/_assert", {**body, "wait": chunk} if wait else body, wait=chunk)
             if answer["passed"]:
                 return [record_from_json(r) for r in answer["calls"]]
             if left <= 0:
@@ -194,26 +80,26 @@ class RemoteFake:
     @property
     def calls(self) -> CallList:
         """Every recorded call, oldest first, as `CallRecord`s."""
-        return CallList([record_from_json(r) for r in self._get("/_calls")["calls"]])
+        return CallList([record_from_json(r) for r in self.http.get("/_calls")["calls"]])
 
     @property
     def next_id(self) -> int:
-        return int(self._get("/_health")["next_id"])
+        return int(self.http.get("/_health")["next_id"])
 
     def health(self) -> dict[str, Any]:
         """What /_health says: version, settings, counts."""
-        return self._get("/_health")
+        return self.http.get("/_health")
 
     def coverage(self) -> dict[str, Any]:
-        return self._get("/_coverage")
+        return self.http.get("/_coverage")
 
     def reset(self) -> None:
         """Forget everything: ids start again at the first id; journal, images and faults are cleared."""
-        self._request("POST", "/_reset")
+        self.http.request("POST", "/_reset")
 
     def clear_calls(self) -> int:
         """Clear the journal (ids go on); return how many calls it held."""
-        return int(self._request("DELETE", "/_calls")["cleared"])
+        return int(self.http.request("DELETE", "/_calls")["cleared"])
 
     def inject(self, kind: str | Fault | Mapping[str, Any], **options: Any) -> RemoteFault:
         """Add a fault, checked here first as the in-process fake checks it (ConfigError)."""
@@ -228,14 +114,14 @@ class RemoteFake:
         except ApiError as err:
             raise ConfigError(err.text) from None
         sent = {k: v for k, v in spec.items() if v is not None}
-        return RemoteFault(self, self._request("POST", "/_faults", sent)["faults"][0])
+        return RemoteFault(self.http, self.http.request("POST", "/_faults", sent)["faults"][0])
 
     def inject_all(self, specs: Iterable[Fault | Mapping[str, Any]]) -> list[RemoteFault]:
         return [self.inject(spec) for spec in specs]
 
     def clear_faults(self) -> int:
         """Remove every fault; return how many there were."""
-        return int(self._request("DELETE", "/_faults")["cleared"])
+        return int(self.http.request("DELETE", "/_faults")["cleared"])
 
     def assert_saved(
         self,
