@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from .core.about import VERSION
 from .core.config import Settings
-from .core.contract import Contract, ContractSet
-from .core.errors import ApiError, ConfigError, ContractError, MockServerError, Violation
 from .core.exchange import Outcome, RawRequest
 from .core.fake import Fake
-from .core.images import ImageInfo
-from .core.journal import CallList, CallLog
 from .core.loader import load_contract, load_contracts
-from .core.records import AuthInfo, CallRecord, Locale
+from .core.vocabulary.contract import Contract, ContractSet
+from .core.vocabulary.errors import ApiError, ConfigError, ContractError, MockServerError, Violation
+from .core.vocabulary.images import ImageInfo
+from .core.vocabulary.journal import CallList, CallLog
+from .core.vocabulary.records import AuthInfo, CallRecord, Locale
 
 if TYPE_CHECKING:
     from .testing.proxy import ProxyServer

@@ -332,7 +332,7 @@ LIMITS = (
     ),
     Limit(
         "one header value",
-        constant("mockserver.core.headers", "MAX_HEADER_VALUE", human_size),
+        constant("mockserver.core.headers.cache", "MAX_HEADER_VALUE", human_size),
         "`core.headers.MAX_HEADER_VALUE` (IIS's own limit)",
         "`400` naming the header; the call is journaled",
     ),
@@ -350,31 +350,31 @@ LIMITS = (
     ),
     Limit(
         "form fields",
-        constant("mockserver.core.codecs", "MAX_FORM_FIELDS", count),
+        constant("mockserver.core.body.codecs", "MAX_FORM_FIELDS", count),
         "`core.codecs.MAX_FORM_FIELDS`",
         "`400`: a form body of at most that many fields",
     ),
     Limit(
         "blob ids",
-        constant("mockserver.core.contract", "INT32_MAX", count),
+        constant("mockserver.core.vocabulary.contract", "INT32_MAX", count),
         "int32, as SuperOffice's ids; `first_id` from 1 to it",
         "every further save is `507` (`OverflowException`, violation `state.next_id`)",
     ),
     Limit(
         "warnings and violations kept per call",
-        constant("mockserver.core.errors", "KEPT_PER_CALL", count),
+        constant("mockserver.core.vocabulary.errors", "KEPT_PER_CALL", count),
         "`core.errors.KEPT_PER_CALL`",
         "the rest are counted in one further entry, in the record and in the error answer",
     ),
     Limit(
         "unknown properties described one by one",
-        constant("mockserver.core.binding", "LISTED", count),
+        constant("mockserver.core.body.binding", "LISTED", count),
         "`core.binding.LISTED`",
         "the rest are counted in one warning",
     ),
     Limit(
         "pixels decoded to check an image",
-        constant("mockserver.core.images", "LOAD_MAX_PIXELS", count),
+        constant("mockserver.core.vocabulary.images", "LOAD_MAX_PIXELS", count),
         "`core.images.LOAD_MAX_PIXELS`",
         "a larger image is verified but not decoded",
     ),
@@ -386,7 +386,7 @@ LIMITS = (
     ),
     Limit(
         "SO-Browser-TZ-Offset",
-        constant("mockserver.core.locales", "MAX_TZ_OFFSET", lambda v: f"±{v} minutes"),
+        constant("mockserver.core.headers.locales", "MAX_TZ_OFFSET", lambda v: f"±{v} minutes"),
         "`core.locales.MAX_TZ_OFFSET`",
         "a warning naming the header; the value is ignored",
     ),
@@ -422,15 +422,15 @@ LIMITS = (
     ),
     Limit(
         "a compressed upstream answer checked by the proxy",
-        constant("mockserver.core.drift", "MAX_DECODED", human_size),
+        constant("mockserver.core.proxy.drift", "MAX_DECODED", human_size),
         "`core.drift.MAX_DECODED`",
         "checked only up to that size unpacked; passed on unchanged",
     ),
     Limit(
         "header sets remembered per fake",
-        constant("mockserver.core.headers", "HEADER_CACHE_SIZE", count),
+        constant("mockserver.core.headers.cache", "HEADER_CACHE_SIZE", count),
         "`core.headers.HEADER_CACHE_SIZE` (sets over "
-        + (constant("mockserver.core.headers", "HEADER_CACHE_MAX_CHARS", human_size)() or "")
+        + (constant("mockserver.core.headers.cache", "HEADER_CACHE_MAX_CHARS", human_size)() or "")
         + " are not kept)",
         "the oldest is forgotten and worked out again when it comes back; answers never change",
     ),

@@ -13,12 +13,12 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .journal import CallList
-from .misses import ExpectationFailed, NearMiss, call_line, expectations, listed, listing, near_misses
-from .records import CallRecord
+from mockserver.core.misses import ExpectationFailed, NearMiss, call_line, expectations, listed, listing, near_misses
+from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.records import CallRecord
 
 if TYPE_CHECKING:
-    from .state import State
+    from mockserver.core.storage.state import State
 
 DEFAULT_WAIT = 5.0
 T = TypeVar("T")

@@ -13,10 +13,10 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from .contract import INT32_MAX
-from .errors import ConfigError
-from .journal import DEFAULT_JOURNAL_LIMIT
-from .storage.errors import DEFAULT_IMAGE_BUDGET
+from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
+from mockserver.core.vocabulary.contract import INT32_MAX
+from mockserver.core.vocabulary.errors import ConfigError
+from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_LIMIT
 
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 # What all request bodies being read at once may hold; one body of max_body_size always fits.

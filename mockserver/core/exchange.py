@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from .errors import ApiError
-from .faults import Hit
-from .records import CallRecord, Pending, record_of
-from .slots import slots_constructor
+from mockserver.core.answering.faults import Hit
+from mockserver.core.vocabulary.errors import ApiError
+from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
+from mockserver.core.vocabulary.slots import slots_constructor
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ApiError, Violation, preview
-from .journal import CallList
-from .printable import printable
-from .records import CallRecord
+from mockserver.core.vocabulary.errors import ApiError, Violation, preview
+from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.printable import printable
+from mockserver.core.vocabulary.records import CallRecord
 
 if TYPE_CHECKING:
-    from .assertions import Assertions
+    from mockserver.core.assertions import Assertions
 
 MAX_WAIT = 30.0  # seconds a client may ask an assertion or /_calls to wait
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")

@@ -11,30 +11,31 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from . import auth, codecs
-from .answers import DESCRIBE_METHODS, describe, encode_result, error_bytes, utf8
-from .assertions import Assertions
-from .behaviours import BEHAVIOURS, Result
-from .binding import bind
-from .config import Settings
-from .contract import Contract, ContractSet
-from .coverage import compute
-from .errors import ApiError, ConfigError, Violation, preview
-from .exchange import Outcome, RawRequest, new_outcome
-from .faults import FaultInjection, FaultSet
-from .headers import HeaderCache, HeaderFacts, check_header_sizes
-from .hints import explain_misfiled
-from .journal import CallList
-from .loader import load_contracts
-from .locales import parse_select, read_locale
-from .negotiation import error_media, negotiate, request_media
-from .pending import CallFacts
-from .refusals import record_refusal
-from .state import State, Storage
-from .storage.memory import ImageStore
-from .storage.sqlite import SqliteStorage
-from .summary import loggable_result, summarise
-from .tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
+from mockserver.core.answering.answers import DESCRIBE_METHODS, describe, encode_result, error_bytes, utf8
+from mockserver.core.answering.behaviours import BEHAVIOURS, Result
+from mockserver.core.answering.coverage import compute
+from mockserver.core.answering.faults import FaultInjection, FaultSet
+from mockserver.core.assertions import Assertions
+from mockserver.core.body import codecs
+from mockserver.core.body.binding import bind
+from mockserver.core.body.hints import explain_misfiled
+from mockserver.core.config import Settings
+from mockserver.core.exchange import Outcome, RawRequest, new_outcome
+from mockserver.core.headers import auth
+from mockserver.core.headers.cache import HeaderCache, HeaderFacts, check_header_sizes
+from mockserver.core.headers.locales import parse_select, read_locale
+from mockserver.core.headers.negotiation import error_media, negotiate, request_media
+from mockserver.core.loader import load_contracts
+from mockserver.core.pending import CallFacts
+from mockserver.core.refusals import record_refusal
+from mockserver.core.storage.memory import ImageStore
+from mockserver.core.storage.sqlite import SqliteStorage
+from mockserver.core.storage.state import State, Storage
+from mockserver.core.summary import loggable_result, summarise
+from mockserver.core.tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
+from mockserver.core.vocabulary.contract import Contract, ContractSet
+from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
+from mockserver.core.vocabulary.journal import CallList
 
 
 class Fake(Assertions, FaultInjection):

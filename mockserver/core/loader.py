@@ -12,8 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from .behaviours import BEHAVIOURS
-from .contract import (
+from mockserver.core.answering.behaviours import BEHAVIOURS
+from mockserver.core.vocabulary.contract import (
     DEFAULT_CONTRACTS_DIR,
     INT32_MAX,
     KNOWN_MEDIA_TYPES,
@@ -27,8 +27,8 @@ from .contract import (
     Param,
     Property,
 )
-from .errors import ContractError
-from .tables import Problems, TableReader
+from mockserver.core.vocabulary.errors import ContractError
+from mockserver.core.vocabulary.tables import Problems, TableReader
 
 
 def _media_types(reader: TableReader, name: str) -> tuple[str, ...]:

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .images import ImageInfo
-from .journal import CallList
-from .records import CallRecord
+from mockserver.core.vocabulary.images import ImageInfo
+from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.records import CallRecord
 
 CLOSEST = 3  # how many near misses a failure message shows
 

@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from .answers import media_of
-from .contract import Contract
-from .errors import Violation
-from .faults import Hit
-from .negotiation import JSON_ANSWER, Answer
-from .records import NO_AUTH, NO_LOCALE, AuthInfo, CallRecord, Locale, Pending, new_record
+from mockserver.core.answering.answers import media_of
+from mockserver.core.answering.faults import Hit
+from mockserver.core.headers.negotiation import JSON_ANSWER, Answer
+from mockserver.core.vocabulary.contract import Contract
+from mockserver.core.vocabulary.errors import Violation
+from mockserver.core.vocabulary.records import NO_AUTH, NO_LOCALE, AuthInfo, CallRecord, Locale, Pending, new_record
 
 NO_EXTRA: Mapping[str, Any] = MappingProxyType({})
 

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import auth
-from .answers import DESCRIBE_METHODS
-from .errors import ApiError
-from .exchange import Outcome, RawRequest
-from .fake import Fake
-from .headers import check_header_sizes
-from .negotiation import negotiate, request_media
+from mockserver.core.answering.answers import DESCRIBE_METHODS
+from mockserver.core.exchange import Outcome, RawRequest
+from mockserver.core.fake import Fake
+from mockserver.core.headers import auth
+from mockserver.core.headers.cache import check_header_sizes
+from mockserver.core.headers.negotiation import negotiate, request_media
+from mockserver.core.vocabulary.errors import ApiError
 
 
 def precheck(fake: Fake, raw: RawRequest) -> Outcome | None:

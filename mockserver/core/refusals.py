@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from .codecs import encode_error
-from .errors import ApiError
-from .exchange import Outcome
-from .journal import CallLog
-from .records import NO_AUTH, NO_LOCALE, CallRecord
+from mockserver.core.body.codecs import encode_error
+from mockserver.core.exchange import Outcome
+from mockserver.core.vocabulary.errors import ApiError
+from mockserver.core.vocabulary.journal import CallLog
+from mockserver.core.vocabulary.records import NO_AUTH, NO_LOCALE, CallRecord
 
 
 def record_refusal(journal: CallLog, method: str, path: str, err: ApiError) -> Outcome:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .binding import Binding
-from .images import ImageInfo
+from mockserver.core.body.binding import Binding
+from mockserver.core.vocabulary.images import ImageInfo
 
 
 def summarise(binding: Binding | None) -> dict[str, Any]:

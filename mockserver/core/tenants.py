@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from .errors import ApiError, Violation, preview
+from mockserver.core.vocabulary.errors import ApiError, Violation, preview
 
 T = TypeVar("T")
 # A tenant name is one path segment; it also names the tenant's state file, so it stays file-safe.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.answering.faults import KINDS
 from ..core.expectations import ASSERTIONS, MAX_WAIT
-from ..core.faults import KINDS
 
 
 def ref(name: str) -> dict[str, str]:

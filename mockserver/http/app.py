@@ -7,11 +7,11 @@ import logging
 
 from aiohttp import web
 
-from ..core.codecs import encode_json
-from ..core.errors import ApiError
+from ..core.body.codecs import encode_json
 from ..core.exchange import Outcome, RawRequest, new_raw_request
 from ..core.fake import Fake
 from ..core.precheck import precheck
+from ..core.vocabulary.errors import ApiError
 from .body import (
     BUDGET_KEY,
     BodyBudget,

@@ -14,7 +14,7 @@ from collections.abc import Awaitable
 
 from aiohttp import HttpVersion11, web
 
-from ..core.errors import ApiError, Violation
+from ..core.vocabulary.errors import ApiError, Violation
 
 # Seconds to wait for the next body bytes before giving up with a 400, as http.sys's EntityBody
 # timer does: a stalled client or a chunk aiohttp could not parse would otherwise hold a handler forever.

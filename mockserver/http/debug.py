@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 
 from ..core.about import VERSION
-from ..core.errors import ApiError, Violation, preview
-from ..core.images import content_type
 from ..core.storage.errors import evicted_error
+from ..core.vocabulary.errors import ApiError, Violation, preview
+from ..core.vocabulary.images import content_type
 from .admin_openapi import openapi
 from .calls import clear_calls, list_calls, one_call
 from .expect import EXPECT_ROUTES

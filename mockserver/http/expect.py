@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.errors import ApiError, Violation, preview
 from ..core.expectations import Expectation, parse_expectation
 from ..core.misses import ExpectationFailed
-from ..core.records import CallRecord
+from ..core.vocabulary.errors import ApiError, Violation, preview
+from ..core.vocabulary.records import CallRecord
 from .responses import fake_of, json_response, record_json
 from .waiting import wait_until
 

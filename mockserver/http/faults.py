@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from ..core.errors import ApiError, Violation, preview
+from ..core.answering.faults import Hit, parse_fault
 from ..core.exchange import Outcome
-from ..core.faults import Hit, parse_fault
+from ..core.vocabulary.errors import ApiError, Violation, preview
 from .responses import error_response, fake_of, json_response, to_response, whole_number
 
 

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 from aiohttp import web
 
 from ..core.config import Settings
-from ..core.errors import ApiError, Violation, preview
+from ..core.vocabulary.errors import ApiError, Violation, preview
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DEFAULT_PORTS = {"http": "80", "https": "443"}

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from html import escape
 from urllib.parse import urlencode
 
-from ..core.records import CallRecord
+from ..core.vocabulary.records import CallRecord
 
 CUT = 300
 STYLE = """

@@ -15,9 +15,9 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
-from ..core.errors import ApiError, Violation
 from ..core.fake import Fake
 from ..core.refusals import record_refusal
+from ..core.vocabulary.errors import ApiError, Violation
 from .responses import error_response, to_response
 
 UNPARSED_PATH = "(unparsed)"

@@ -15,11 +15,11 @@ import time
 import aiohttp
 from aiohttp import web
 
-from ..core import media
-from ..core.errors import ApiError, Violation
 from ..core.exchange import RawRequest
-from ..core.proxying import ProxyCore
-from ..core.records import CallRecord
+from ..core.headers import media
+from ..core.proxy.recorder import ProxyCore
+from ..core.vocabulary.errors import ApiError, Violation
+from ..core.vocabulary.records import CallRecord
 from .body import (
     BUDGET_KEY,
     BodyBudget,

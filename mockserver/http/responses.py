@@ -8,11 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.codecs import encode_json
-from ..core.errors import ApiError, Violation, preview
+from ..core.body.codecs import encode_json
 from ..core.exchange import Outcome
 from ..core.fake import Fake
-from ..core.records import CallRecord
+from ..core.vocabulary.errors import ApiError, Violation, preview
+from ..core.vocabulary.records import CallRecord
 
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
 # ASCII digits only ("²".isdigit() is True, int("²") fails) and at most 18 of them, so every id

@@ -20,7 +20,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
-from ..core.drift import UpstreamAnswer
+from ..core.proxy.drift import UpstreamAnswer
 
 HOP_BY_HOP = frozenset(
     {

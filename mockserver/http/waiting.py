@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from ..core.errors import ApiError, Violation
-from ..core.journal import CallLog
-from ..core.records import CallRecord
+from ..core.vocabulary.errors import ApiError, Violation
+from ..core.vocabulary.journal import CallLog
+from ..core.vocabulary.records import CallRecord
 
 MAX_WAITERS = 64  # requests waiting at once, per served app
 POLL = 0.25  # seconds between looks at the client's connection and the server's shutdown

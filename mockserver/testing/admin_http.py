@@ -12,9 +12,9 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import fields
 from typing import Any
 
-from ..core.errors import ApiError, Violation
-from ..core.faults import Fault, parse_fault
-from ..core.journal import CallList
+from ..core.answering.faults import Fault, parse_fault
+from ..core.vocabulary.errors import ApiError, Violation
+from ..core.vocabulary.journal import CallList
 
 FAULT_FIELDS = frozenset(f.name for f in fields(Fault))
 REQUEST_TIMEOUT = 10.0  # seconds for one request, beyond any wait it asks for

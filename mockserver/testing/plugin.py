@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from ..core.config import Settings
-from ..core.contract import ContractSet
-from ..core.errors import ConfigError
 from ..core.loader import load_contracts
+from ..core.vocabulary.contract import ContractSet
+from ..core.vocabulary.errors import ConfigError
 from .remote import RemoteFake, connect
 from .server import FakeServer, ThreadedFakeServer
 

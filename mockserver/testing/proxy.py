@@ -8,9 +8,9 @@ from typing import Any
 from aiohttp import web
 
 from ..core.config import Settings
-from ..core.contract import ContractSet
 from ..core.fake import Fake
-from ..core.proxying import ProxyCore, Upstream
+from ..core.proxy.recorder import ProxyCore, Upstream
+from ..core.vocabulary.contract import ContractSet
 from ..http.proxy import build_proxy_app
 from ..http.runner import Site
 from ..http.upstream import DEFAULT_TIMEOUT, UpstreamClient, tls_context

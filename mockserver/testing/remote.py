@@ -17,15 +17,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
+from ..core.answering.faults import Fault, parse_fault
 from ..core.assertions import DEFAULT_WAIT
-from ..core.errors import ApiError, ConfigError
 from ..core.expectations import MAX_WAIT
-from ..core.faults import Fault, parse_fault
-from ..core.journal import CallList
 from ..core.loader import load_contracts
 from ..core.misses import ExpectationFailed, NearMiss
-from ..core.records import CallRecord
-from ..core.wire import record_from_json
+from ..core.vocabulary.errors import ApiError, ConfigError
+from ..core.vocabulary.journal import CallList
+from ..core.vocabulary.records import CallRecord
+from ..core.vocabulary.wire import record_from_json
 from .admin_http import AdminHttp, RemoteFault, RemoteImages
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from ..core.about import VERSION
 from ..core.config import Settings, env_name, env_overrides, option_name, parse_value, setting_fields, split_hosts
-from ..core.contract import DEFAULT_CONTRACTS_DIR, ContractSet
-from ..core.errors import ConfigError, ContractError, MockServerError
 from ..core.loader import contract_files, load_contract
+from ..core.vocabulary.contract import DEFAULT_CONTRACTS_DIR, ContractSet
+from ..core.vocabulary.errors import ConfigError, ContractError, MockServerError
 from ..http.guard import is_loopback
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer

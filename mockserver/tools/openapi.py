@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..core import media
-from ..core.contract import INT32_MAX, Contract, ContractSet, Property
-from ..core.coverage import error_statuses
+from ..core.answering.coverage import error_statuses
+from ..core.headers import media
 from ..core.loader import load_contracts
+from ..core.vocabulary.contract import INT32_MAX, Contract, ContractSet, Property
 
 ERROR_SCHEMA = "SuperOffice.WebApi.Error"
 INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": INT32_MAX}

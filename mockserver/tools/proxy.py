@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import INSTALLATIONS, Settings, parse_size
-from ..core.errors import MockServerError
+from ..core.vocabulary.errors import MockServerError
 from ..http.upstream import DEFAULT_TIMEOUT
 from ..testing.proxy import ProxyServer
 

@@ -26,10 +26,10 @@ from typing import Any
 
 import aiohttp
 
-from ..core import media
-from ..core.contract import INT32_MAX, Contract, Example
-from ..core.errors import preview
+from ..core.headers import media
 from ..core.loader import load_contracts
+from ..core.vocabulary.contract import INT32_MAX, Contract, Example
+from ..core.vocabulary.errors import preview
 
 PLACEHOLDER = "$blob"
 SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"

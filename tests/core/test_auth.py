@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mockserver import ApiError, ConfigError, Settings
-from mockserver.core.auth import REALM, authenticate, fingerprint, redact_headers
-from mockserver.core.credentials import CredentialStore, load_store
-from mockserver.core.records import AuthInfo
+from mockserver.core.headers.auth import REALM, authenticate, fingerprint, redact_headers
+from mockserver.core.headers.credentials import CredentialStore, load_store
+from mockserver.core.vocabulary.records import AuthInfo
 
 ONSITE = Settings(installation="onsite")
 ONLINE = Settings(installation="online")

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from mockserver import Fake, RawRequest
-from mockserver.core.base64_rules import Base64Error, decode_base64
-from mockserver.core.binding import Binding, bind
+from mockserver.core.body.binding import Binding, bind
 from mockserver.core.loader import load_contract
+from mockserver.core.vocabulary.base64_rules import Base64Error, decode_base64
 
 from ..properties.strategies import JPEG, WEBP, bmp, ico
 from ..support import BASIC, GIF, PNG, SAVE_CONTRACT, SAVE_PATH, b64
@@ -186,7 +186,7 @@ def test_recognised_image_formats_give_no_warning(data: bytes) -> None:
 
 
 def test_xml_nested_element_and_nil() -> None:
-    from mockserver.core.codecs import decode_body
+    from mockserver.core.body.codecs import decode_body
 
     pairs = decode_body(b"<r><Type>1</Type><Image><b/></Image></r>", "xml", None, None)
     b = bind(pairs, CONTRACT, "xml")

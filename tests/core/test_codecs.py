@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from mockserver.core import codecs
-from mockserver.core.errors import ApiError, Violation
+from mockserver.core.body import codecs
+from mockserver.core.vocabulary.errors import ApiError, Violation
 
 from ..support import PNG, SERIALIZATION_NS, b64, form_body, xml_body
 

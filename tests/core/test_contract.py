@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mockserver.core.contract import ContractSet
-from mockserver.core.errors import ContractError
 from mockserver.core.loader import load_contract, load_contracts
+from mockserver.core.vocabulary.contract import ContractSet
+from mockserver.core.vocabulary.errors import ContractError
 
 from ..support import SAVE_CONTRACT
 

@@ -8,7 +8,7 @@ import json
 from aiohttp import ClientSession
 
 from mockserver import Fake, FakeServer, RawRequest
-from mockserver.core.coverage import error_statuses
+from mockserver.core.answering.coverage import error_statuses
 
 from ..support import BASIC, SAVE_PATH, json_headers, save_body
 

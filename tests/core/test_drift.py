@@ -12,14 +12,14 @@ import pytest
 from multidict import CIMultiDict
 
 from mockserver import ConfigError, Fake
-from mockserver.core.codecs import encode_error, encode_int
-from mockserver.core.contract import ContractSet
-from mockserver.core.drift import UpstreamAnswer, check_answer
-from mockserver.core.errors import ApiError, Violation
+from mockserver.core.body.codecs import encode_error, encode_int
 from mockserver.core.exchange import RawRequest
 from mockserver.core.loader import load_contracts
-from mockserver.core.proxying import ProxyCore, Upstream, scrub, secrets_of
-from mockserver.core.shapes import ERROR_SHAPE, KINDS
+from mockserver.core.proxy.drift import UpstreamAnswer, check_answer
+from mockserver.core.proxy.recorder import ProxyCore, Upstream, scrub, secrets_of
+from mockserver.core.proxy.shapes import ERROR_SHAPE, KINDS
+from mockserver.core.vocabulary.contract import ContractSet
+from mockserver.core.vocabulary.errors import ApiError, Violation
 
 from ..support import BASIC, GIF, PNG, SAVE_PATH, SERIALIZATION_NS, b64, save_body, xml_body
 

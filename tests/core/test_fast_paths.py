@@ -21,17 +21,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from mockserver.core.answers import _ERROR_BODIES, ERROR_CACHE_MAX_BYTES, ERROR_CACHE_SIZE, error_bytes
-from mockserver.core.behaviours import Result, new_result
-from mockserver.core.binding import Binding, _bind_fast, _bind_general, bind
-from mockserver.core.codecs import _local_name, _parse_form, decode_json, decode_xml, encode_error
-from mockserver.core.contract import Contract, Property
-from mockserver.core.errors import ApiError, Violation
+from mockserver.core.answering.answers import _ERROR_BODIES, ERROR_CACHE_MAX_BYTES, ERROR_CACHE_SIZE, error_bytes
+from mockserver.core.answering.behaviours import Result, new_result
+from mockserver.core.body.binding import Binding, _bind_fast, _bind_general, bind
+from mockserver.core.body.codecs import _local_name, _parse_form, decode_json, decode_xml, encode_error
 from mockserver.core.exchange import Outcome, new_outcome
-from mockserver.core.images import ImageInfo
 from mockserver.core.loader import load_contracts
-from mockserver.core.records import CallRecord, new_record
-from mockserver.core.slots import slots_constructor
+from mockserver.core.vocabulary.contract import Contract, Property
+from mockserver.core.vocabulary.errors import ApiError, Violation
+from mockserver.core.vocabulary.images import ImageInfo
+from mockserver.core.vocabulary.records import CallRecord, new_record
+from mockserver.core.vocabulary.slots import slots_constructor
 
 CONTRACTS = list(load_contracts())
 PNG = base64.b64decode(
@@ -167,7 +167,7 @@ def test_bad_base64_alone_is_answered_by_the_fast_path_as_the_general_one(family
 
 def _record_values() -> dict[str, Any]:
     # Every field of a typical record (new_record looks into its text), each value distinct.
-    from mockserver.core.records import NO_AUTH, NO_LOCALE
+    from mockserver.core.vocabulary.records import NO_AUTH, NO_LOCALE
 
     values = {f.name: f"value of {f.name}" for f in dataclasses.fields(CallRecord)}
     values.update(query=(), select=(), headers=(), auth=NO_AUTH, locale=NO_LOCALE, request={})
@@ -289,7 +289,7 @@ def test_json_fast_scan_is_the_decoder(text: str) -> None:
         return type(value), value
 
     def general() -> object:
-        with mock.patch("mockserver.core.codecs._scan_object", return_value=None):
+        with mock.patch("mockserver.core.body.codecs._scan_object", return_value=None):
             return decode_json(text)
 
     assert outcome(lambda: decode_json(text)) == outcome(general)

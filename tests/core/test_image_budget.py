@@ -15,10 +15,10 @@ from aiohttp import ClientSession
 
 from mockserver import ConfigError, Fake, FakeServer, RawRequest, Settings
 from mockserver.core.config import env_overrides
-from mockserver.core.state import State
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET, ImageEvicted, format_size
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
+from mockserver.core.storage.state import State
 from mockserver.tools.cli import build_parser, settings_from_args
 
 from ..support import PNG, SAVE_PATH, json_headers, save_body

@@ -11,8 +11,8 @@ from hypothesis import given
 from PIL import Image
 
 from mockserver import FakeServer
-from mockserver.core import images
-from mockserver.core.images import LOAD_MAX_PIXELS, ImageInfo, decode_problem, image_warning
+from mockserver.core.vocabulary import images
+from mockserver.core.vocabulary.images import LOAD_MAX_PIXELS, ImageInfo, decode_problem, image_warning
 
 from ..properties.strategies import JPEG, WEBP, bmp, gif, ico, png, real_images, svg
 from ..properties.wire import exchange, journal_views, request_bytes

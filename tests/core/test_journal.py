@@ -7,7 +7,7 @@ import threading
 import pytest
 
 from mockserver import CallLog, Fake, ImageInfo, RawRequest
-from mockserver.core.journal import CallList
+from mockserver.core.vocabulary.journal import CallList
 
 from ..support import GIF, PNG, SAVE_PATH, json_headers, save_body
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict, CIMultiDictProxy
 
 from mockserver import Fake, FakeServer, Locale, RawRequest
-from mockserver.core.locales import parse_select, read_locale
+from mockserver.core.headers.locales import parse_select, read_locale
 
 from ..support import SAVE_PATH, json_headers, save_body
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mockserver.core import media
+from mockserver.core.headers import media
 
 OFFER = ("application/json", "text/json", "application/xml", "text/xml")
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mockserver.core.errors import preview
-from mockserver.core.printable import encodable, escape_surrogates, printable, restore
-from mockserver.core.records import new_record
+from mockserver.core.vocabulary.errors import preview
+from mockserver.core.vocabulary.printable import encodable, escape_surrogates, printable, restore
+from mockserver.core.vocabulary.records import new_record
 
 from .test_fast_paths import _record_values
 
@@ -54,7 +54,7 @@ def test_preview_quotes_surrogates_as_escapes() -> None:
 
 
 def test_a_record_built_with_unencodable_text_anywhere_is_printable() -> None:
-    from mockserver.core.errors import Violation
+    from mockserver.core.vocabulary.errors import Violation
 
     values = _record_values() | {
         "path": "/p\ud800",

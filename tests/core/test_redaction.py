@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from mockserver.core.redaction import redact_cookies, redact_headers
+from mockserver.core.headers.redaction import redact_cookies, redact_headers
 
 
 @pytest.mark.parametrize(

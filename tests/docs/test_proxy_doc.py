@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from mockserver import ThreadedFakeServer
-from mockserver.core.shapes import KINDS
+from mockserver.core.proxy.shapes import KINDS
 
 from ..proxy_support import wrong_server_in_thread
 

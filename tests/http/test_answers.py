@@ -11,8 +11,8 @@ from aiohttp import ClientSession
 from lxml import etree
 
 from mockserver import FakeServer
-from mockserver.core.codecs import ERROR_NS
-from mockserver.core.contract import INT32_MAX
+from mockserver.core.body.codecs import ERROR_NS
+from mockserver.core.vocabulary.contract import INT32_MAX
 
 from ..support import PNG, SAVE_PATH, SERIALIZATION_NS, b64, core_settings, form_body, headers, save_body, xml_body
 

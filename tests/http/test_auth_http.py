@@ -12,7 +12,7 @@ import pytest
 from aiohttp import ClientSession
 
 from mockserver import FakeServer, ThreadedFakeServer
-from mockserver.core.auth import REALM, fingerprint
+from mockserver.core.headers.auth import REALM, fingerprint
 
 from ..support import SAVE_PATH, save_body
 

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from mockserver import ConfigError, Fake, FakeServer, RawRequest, ThreadedFakeServer
-from mockserver.core.faults import Fault, FaultSet
+from mockserver.core.answering.faults import Fault, FaultSet
 
 from ..support import GIF, PNG, SAVE_PATH, json_headers, save_body
 

@@ -12,7 +12,7 @@ import pytest
 from aiohttp import ClientSession
 
 from mockserver import FakeServer, ProxyServer
-from mockserver.core.shapes import ERROR_SHAPE
+from mockserver.core.proxy.shapes import ERROR_SHAPE
 
 from ..proxy_support import SERIALIZATION_NS, start_app, wrong_app
 from ..support import BASIC, PNG, SAVE_PATH, form_body, save_body, xml_body

@@ -16,9 +16,9 @@ import pytest
 from aiohttp import ClientSession, ClientTimeout
 
 from mockserver import FakeServer
-from mockserver.core.binding import LISTED
-from mockserver.core.errors import KEPT_PER_CALL
+from mockserver.core.body.binding import LISTED
 from mockserver.core.exchange import Outcome, RawRequest
+from mockserver.core.vocabulary.errors import KEPT_PER_CALL
 from mockserver.http.app import THREAD_BODY_SIZE
 
 from .wire import GIF_1X1_B64, GUARD, exchange, journal_views, request_bytes

@@ -130,7 +130,7 @@ def test_the_core_called_from_many_threads_hands_out_each_id_once_and_journals_i
 
 def test_regression_a_record_that_arrives_late_is_journaled_in_seq_order() -> None:
     """Found by the threaded test above: records were kept in arrival order, so get(seq) missed them."""
-    from mockserver.core.journal import CallLog
+    from mockserver.core.vocabulary.journal import CallLog
 
     fake = Fake()
     first, second, third = (

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from mockserver import Fake
 from mockserver.core.exchange import RawRequest
 from mockserver.core.pending import CallFacts
-from mockserver.core.records import CallRecord
+from mockserver.core.vocabulary.records import CallRecord
 
 from .mutations import any_requests
 from .strategies import budget

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from mockserver import Fake
 from mockserver.core.exchange import RawRequest
-from mockserver.core.proxying import ProxyCore
+from mockserver.core.proxy.recorder import ProxyCore
 
 from .mutations import anything
 from .strategies import Request, budget

@@ -18,7 +18,7 @@ import pytest
 
 import mockserver
 from mockserver import Settings
-from mockserver.core.errors import ConfigError
+from mockserver.core.vocabulary.errors import ConfigError
 from mockserver.tools.cli import build_parser, main, settings_from_args
 
 from ..support import BASIC, ROOT, SAVE_CONTRACT, SAVE_PATH, save_body

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from mockserver.core.errors import ConfigError
+from mockserver.core.vocabulary.errors import ConfigError
 from mockserver.tools.cli import build_parser, loop_factory, main, settings_from_args
 
 from ..support import BASIC, ROOT, SAVE_PATH, save_body

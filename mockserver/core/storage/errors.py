@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import ApiError, ConfigError, Violation
+from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation
 
 DEFAULT_IMAGE_BUDGET = 512 * 1024 * 1024
 EVICTED_ERROR_TYPE = "ImageEvictedException"

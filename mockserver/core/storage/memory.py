@@ -7,10 +7,10 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from ..ids import IdSequence
-from ..images import ImageInfo
-from ..journal import CallLog
-from .errors import ImageEvicted
+from mockserver.core.storage.errors import ImageEvicted
+from mockserver.core.vocabulary.ids import IdSequence
+from mockserver.core.vocabulary.images import ImageInfo
+from mockserver.core.vocabulary.journal import CallLog
 
 
 @dataclass(frozen=True, slots=True)

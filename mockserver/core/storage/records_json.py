@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any
 
-from ..errors import Violation
-from ..images import ImageInfo
-from ..printable import encodable
-from ..records import AuthInfo, CallRecord, Locale
+from mockserver.core.vocabulary.errors import Violation
+from mockserver.core.vocabulary.images import ImageInfo
+from mockserver.core.vocabulary.printable import encodable
+from mockserver.core.vocabulary.records import AuthInfo, CallRecord, Locale
 
 _RECORD_TYPES: dict[str, type] = {cls.__name__: cls for cls in (ImageInfo, AuthInfo, Locale, Violation)}
 

@@ -11,14 +11,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..ids import IdSequence
-from ..journal import CallLog
-from ..records import CallRecord, Pending, record_of
-from .errors import StateFileDamaged
-from .memory import ImageStore
-from .records_json import decode_record, encode_record
-from .sqlite_images import SqliteImageStore
-from .store import Store
+from mockserver.core.storage.errors import StateFileDamaged
+from mockserver.core.storage.memory import ImageStore
+from mockserver.core.storage.records_json import decode_record, encode_record
+from mockserver.core.storage.sqlite_images import SqliteImageStore
+from mockserver.core.storage.store import Store
+from mockserver.core.vocabulary.ids import IdSequence
+from mockserver.core.vocabulary.journal import CallLog
+from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
 
 
 class PersistentLog(CallLog):

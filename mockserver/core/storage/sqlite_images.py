@@ -13,10 +13,10 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from ..images import ImageInfo
-from .errors import ImageEvicted
-from .memory import ImageStore, StoredImage
-from .store import Store
+from mockserver.core.storage.errors import ImageEvicted
+from mockserver.core.storage.memory import ImageStore, StoredImage
+from mockserver.core.storage.store import Store
+from mockserver.core.vocabulary.images import ImageInfo
 
 SERVE_CACHE = 64 * 1024 * 1024
 HELD = "EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = i.sha256)"

@@ -29,8 +29,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
-from ..errors import ConfigError
-from .errors import StateFileDamaged
+from mockserver.core.storage.errors import StateFileDamaged
+from mockserver.core.vocabulary.errors import ConfigError
 
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",

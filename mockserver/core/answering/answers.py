@@ -1,0 +1,111 @@
+"""The answer's bytes: results and errors encoded in the negotiated format, and GET's description.
+
+Pure functions; `fake.Fake.process` calls them once the call's outcome is known.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from mockserver.core.answering.behaviours import Result
+from mockserver.core.body import codecs
+from mockserver.core.headers.negotiation import Answer
+from mockserver.core.vocabulary.contract import Contract
+from mockserver.core.vocabulary.errors import ApiError
+from mockserver.core.vocabulary.slots import drop_oldest
+
+DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def encode_result(contract: Contract | None, method: str, result: Result, answer: Answer) -> tuple[bytes, str | None]:
+    """Encode a behaviour's result in the negotiated format: (body, Content-Type)."""
+    if contract is None or method in DESCRIBE_METHODS:
+        return codecs.encode_json(result.value), "application/json; charset=utf-8"
+    ctype = utf8(answer.media)
+    if contract.result == "none":
+        return b"", None
+    if contract.result == "int32":
+        return codecs.encode_int(result.value, answer.fmt), ctype
+    data: bytes = result.value
+    if answer.fmt == "raw":
+        return data, answer.media
+    return codecs.encode_base64_result(base64.b64encode(data).decode("ascii"), answer.fmt), ctype
+
+
+# Records share what is the same from call to call, so a record holds (and, once the bounded
+# journal drops it, frees) as few objects of its own as possible: the Content-Type strings of
+# answers, their media types, and the empty `extra` of calls that had none.
+_UTF8: dict[str, str] = {}
+_MEDIA_OF: dict[str, str] = {}
+
+
+def utf8(media_type: str) -> str:
+    ctype = _UTF8.get(media_type)
+    if ctype is None:
+        ctype = f"{media_type}; charset=utf-8"
+        if len(_UTF8) < 64:  # the types contracts offer: a handful
+            _UTF8[media_type] = ctype
+    return ctype
+
+
+def media_of(ctype: str | None) -> str | None:
+    if not ctype:
+        return None
+    media_type = _MEDIA_OF.get(ctype)
+    if media_type is None:
+        media_type = ctype.partition(";")[0]
+        if len(_MEDIA_OF) < 64:
+            _MEDIA_OF[ctype] = media_type
+    return media_type
+
+
+# A client that gets a request wrong tends to get it wrong the same way every time: the encoded
+# error body is kept per (status, violations, message, type, format), a bounded few.
+_ERROR_BODIES: dict[tuple[Any, ...], bytes] = {}
+ERROR_CACHE_SIZE = 256
+ERROR_CACHE_MAX_BYTES = 4096
+
+
+def error_bytes(err: ApiError, fmt: str) -> bytes:
+    """Encode an error body, reusing the bytes of an identical recent error."""
+    if type(err) is not ApiError:  # a subclass may say more than these fields
+        return codecs.encode_error(err.body(), fmt)
+    key = (err.status, tuple(err.violations), err.message, err.error_type, fmt)
+    try:
+        body = _ERROR_BODIES.get(key)
+    except TypeError:  # a violation holding something unhashable
+        return codecs.encode_error(err.body(), fmt)
+    if body is None:
+        body = codecs.encode_error(err.body(), fmt)
+        if len(body) <= ERROR_CACHE_MAX_BYTES:
+            if len(_ERROR_BODIES) >= ERROR_CACHE_SIZE:
+                drop_oldest(_ERROR_BODIES)
+            _ERROR_BODIES[key] = body
+    return body
+
+
+def describe(contract: Contract) -> dict[str, Any]:
+    """Describe an agent call from its contract, as a GET on the agent URL does."""
+    props = []
+    for p in contract.properties:
+        item: dict[str, Any] = {"Name": p.name, "Type": p.type, "Required": p.required}
+        if p.enum is not None:
+            item["Enum"] = p.enum.name
+            item["Values"] = dict(p.enum.members)
+        props.append(item)
+    return {
+        "Name": contract.name,
+        "OperationId": contract.operation_id,
+        "Method": contract.method,
+        "Path": contract.path,
+        "Summary": contract.summary,
+        "Description": contract.description,
+        "RequestMediaTypes": list(contract.request_media_types),
+        "ResponseMediaTypes": list(contract.response_media_types),
+        "Parameters": [{"Name": q.name, "In": "query", "Type": q.type} for q in contract.query]
+        + [{"Name": h.name, "In": "header"} for h in contract.headers],
+        "Body": props,
+        "Result": contract.result,
+        "Status": contract.response_status,
+    }

@@ -1,0 +1,69 @@
+"""The mutable state of one fake: ids, stored images, attachments, the journal.
+
+Where they live is the storage's business: `MemoryStorage` by default, `SqliteStorage` for a
+state file that survives restarts. The fake is given one; the state opens its pieces from it.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
+from mockserver.core.storage.memory import ImageStore, MemoryStorage
+from mockserver.core.vocabulary.ids import IdSequence
+from mockserver.core.vocabulary.journal import CallLog
+
+
+class Storage(Protocol):
+    """Where a fake's state lives (memory or a file)."""
+
+    def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
+        """Return the image store, journal and attachments, restoring `ids` from what is kept."""
+        ...
+
+    def before_reset(self) -> None:
+        """Empty what is kept, in one step if the storage can (the pieces then clear what they hold)."""
+        ...
+
+    def after_reset(self, next_id: int) -> None:
+        """Make a reset durable."""
+        ...
+
+    def close(self) -> None:
+        """Release what the storage holds (idempotent)."""
+        ...
+
+
+class State:
+    """Everything a fake remembers; one per fake, nothing global.
+
+    `image_budget` bounds the bytes of stored images (0 = unlimited): past it the oldest
+    images' bytes are dropped and their metadata kept (see `ImageStore`).
+    """
+
+    def __init__(
+        self,
+        first_id: int = 1,
+        journal_limit: int = 10_000,
+        storage: Storage | None = None,
+        image_budget: int = DEFAULT_IMAGE_BUDGET,
+    ) -> None:
+        self.storage: Storage = storage if storage is not None else MemoryStorage()
+        self.ids = IdSequence(first_id)
+        self.images, self.journal, self.attachments = self.storage.open(self.ids, journal_limit)
+        self.images.limit_to(image_budget)  # a state file opened with a smaller budget evicts now
+
+    def attach(self, kind: str, key: int, blob_id: int) -> None:
+        self.attachments.setdefault(kind, {})[key] = blob_id
+
+    def reset(self) -> None:
+        self.storage.before_reset()  # first: a state file that cannot be emptied leaves everything as it was
+        self.ids.reset()
+        self.images.clear()
+        self.journal.clear(reset_seq=True)
+        self.attachments.clear()
+        self.storage.after_reset(self.ids.peek)
+
+    def close(self) -> None:
+        """Release the storage (a state file is unlocked; the in-memory state needs nothing)."""
+        self.storage.close()
