@@ -10,8 +10,11 @@ from aiohttp import web
 from ..core.body.codecs import encode_json
 from ..core.exchange import Outcome, RawRequest, new_raw_request
 from ..core.fake import Fake
+from ..core.pending import CallFacts
 from ..core.precheck import precheck
 from ..core.vocabulary.errors import ApiError
+from ..core.vocabulary.printable import encodable, printable
+from ..core.vocabulary.records import CallRecord
 from .body import (
     BUDGET_KEY,
     BodyBudget,
@@ -89,19 +92,32 @@ async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = Fal
 
 
 def log_call(outcome: Outcome, fmt: str = "text") -> None:
-    """One line per call: readable text, or (``log_format="json"``) the record as /_calls shows it."""
-    r = outcome.record
+    """One line per call: readable text, or (``log_format="json"``) the record as /_calls shows it.
+
+    The text line is made from the call's facts as the journal holds them, so logging does not
+    build the record (built only when someone reads it); it says what the record would say.
+    """
     if fmt == "json":
-        log.info("%s", encode_json(record_json(r)).decode("utf-8", "backslashreplace"))
+        log.info("%s", encode_json(record_json(outcome.record)).decode("utf-8", "backslashreplace"))
         return
-    if r.accepted:
+    entry = outcome.entry
+    r: CallRecord | CallFacts = entry if isinstance(entry, CallRecord | CallFacts) else outcome.record
+    status = r.status
+    if 200 <= status < 300:
         detail = f"id {r.blob_id}" if r.blob_id is not None else "ok"
     else:
-        detail = r.violations[0].message if r.violations else "rejected"
+        detail = _shown(r.violations[0].message) if r.violations else "rejected"
     if r.warnings:
         more = f" (+{len(r.warnings) - 1} more)" if len(r.warnings) > 1 else ""
-        detail += f"; warning: {r.warnings[0].message}{more}"
-    log.info("#%d %s %s -> %d %s", r.seq, r.method, r.path, r.status, detail)
+        detail += f"; warning: {_shown(r.warnings[0].message)}{more}"
+    path = r.path
+    if not path.isascii() or "\\" in path:
+        path = printable(path)  # as the record keeps it
+    log.info("#%d %s %s -> %d %s", r.seq, r.method, path, status, detail)
+
+
+def _shown(message: str) -> str:
+    return message if message.isascii() or encodable(message) else printable(message)
 
 
 def build_app(fake: Fake) -> web.Application:
