@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -113,7 +114,22 @@ def log_call(outcome: Outcome, fmt: str = "text") -> None:
     path = r.path
     if not path.isascii() or "\\" in path:
         path = printable(path)  # as the record keeps it
-    log.info("#%d %s %s -> %d %s", r.seq, r.method, path, status, detail)
+    line = f"#{r.seq} {r.method} {path} -> {status} {detail}"
+    sink = _SINK[0]
+    if sink is None:
+        log.info("%s", line)
+    elif log.isEnabledFor(logging.INFO):
+        sink(line)
+
+
+# Where call lines go: the "mockserver" logger, unless `mockserver serve` has set a writer of its
+# own (tools/logs.py), which skips building a logging.LogRecord per call.
+_SINK: list[Callable[[str], None] | None] = [None]
+
+
+def set_line_sink(sink: Callable[[str], None] | None) -> None:
+    """Send text call lines to `sink` (still only when the "mockserver" logger logs INFO); None: to the logger."""
+    _SINK[0] = sink
 
 
 def _shown(message: str) -> str:

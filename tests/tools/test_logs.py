@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from mockserver.http import app
 from mockserver.tools import logs
 
 
@@ -68,3 +69,20 @@ def test_a_line_that_cannot_be_written_does_not_raise(capsys: pytest.CaptureFixt
     handler = logs.BatchedHandler(stream)
     handler.emit(_record("lost"))
     assert "Logging error" in capsys.readouterr().err
+
+
+def test_serve_sends_call_lines_straight_to_the_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logs, "FLUSH_EVERY", 3600.0)
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    stream = CountingStream()
+    try:
+        handler = logs.install(stream)
+        assert app._SINK[0] == handler.write_line
+        handler.write_line("#1 POST /x -> 200 id 1")
+        logging.getLogger("mockserver").info("a warning line")
+        assert stream.getvalue() == "#1 POST /x -> 200 id 1\na warning line\n"
+        assert stream.flushes == 0 and handler.pending
+    finally:
+        app.set_line_sink(None)
+        root.handlers, root.level = saved
