@@ -29,6 +29,18 @@ GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="  # the 1x1 
 HEADERS = {"Content-Type": "application/json", "Authorization": "Basic dGplMDpUamUw"}
 
 
+# What the shell example prints (docs/any-language.md shows it).
+SHELL_OUTPUT = """\
+Expected an accepted save with:
+  outcome     = accepted
+  Description = 'something else'
+but none arrived.
+1 call(s) recorded; the closest:
+  #1 POST /api/v1/Agents/BLOB/SaveImageStream -> 200 blob id 1
+      Description: expected 'something else', got 'from curl'
+"""
+
+
 def save_body(description: str) -> bytes:
     return json.dumps({"Type": "PersonImage", "Image": GIF, "Description": description}).encode()
 
@@ -95,7 +107,8 @@ def test_the_shell_example_passes_and_prints_the_python_message(served: tuple[st
     _url, env = served
     done = subprocess.run(["bash", str(SHELL_EXAMPLE)], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.rstrip("\n") == in_process_message("something else", "from curl")
+    assert done.stdout == SHELL_OUTPUT
+    assert SHELL_OUTPUT.rstrip("\n") == in_process_message("something else", "from curl")
 
 
 def test_the_python_remote_client_gets_the_python_message(served: tuple[str, dict[str, str]]) -> None:
