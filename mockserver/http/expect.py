@@ -17,17 +17,19 @@ from ..core.expectations import Expectation, parse_expectation
 from ..core.misses import ExpectationFailed
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.records import CallRecord
-from .responses import fake_of, json_response, record_json
+from .responses import fake_of, json_response, record_json, root_of
 from .waiting import wait_until
 
 FAILED = 409  # the request was fine; the journal does not hold what it expects
-MAX_BODY = 64 * 1024 * 1024  # an image in base64 may come along
 
 
 async def _read(request: web.Request) -> Any:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise ApiError(413, [Violation("body", f"at most {MAX_BODY} bytes", f"{request.content_length} bytes")])
-    raw = await request.read()
+    limit = root_of(request).settings.max_body_size  # the app reads no more (client_max_size)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        got = f"{request.content_length} bytes" if request.content_length is not None else "more"
+        raise ApiError(413, [Violation("body", f"at most {limit} bytes (max_body_size)", got)]) from None
     try:
         return json.loads(raw)
     except (UnicodeDecodeError, ValueError) as err:

@@ -255,3 +255,10 @@ async def test_wait_for_in_python_returns_once_the_save_arrives(served: tuple[Fa
     with pytest.raises(AssertionError) as caught:
         await fake.wait_for(description="never", timeout=0.1)
     assert str(caught.value) == python_message(lambda: fake.assert_saved(description="never"))
+
+
+async def test_a_body_past_the_size_limit_is_a_413_in_the_error_shape() -> None:
+    async with FakeServer(port=0, max_body_size=1024) as fake, ClientSession() as http:
+        status, body = await ask(http, fake.url, {"assert_saved": {"image": b64(b"x" * 4096)}})
+    assert status == 413
+    assert body["Violations"][0]["location"] == "body" and "max_body_size" in body["Violations"][0]["expected"]
