@@ -98,7 +98,7 @@ def load_serve(wrk: str | None, quiet: bool, seconds: float, warmup: float) -> t
         return result, served.lines(), per_call
 
 
-def in_process() -> tuple[float, float]:
+def in_process(calls: int = CALLS, repeats: int = REPEATS) -> tuple[float, float]:
     """Best-of us per JSON save in `Fake.process` alone and with its log line (as serve writes it, to /dev/null).
 
     Timing the best of several runs leaves out most of what other work on the machine adds; it
@@ -117,15 +117,15 @@ def in_process() -> tuple[float, float]:
         set_line_sink(handler.write_line)  # as `mockserver serve` has it
         try:
             best = {False: float("inf"), True: float("inf")}
-            for _ in range(REPEATS):
+            for _ in range(repeats):
                 for logged in (False, True):
                     fake.reset()
                     started = time.perf_counter()
-                    for _ in range(CALLS):
+                    for _ in range(calls):
                         outcome = fake.process(raw)
                         if logged:
                             log_call(outcome)
-                    best[logged] = min(best[logged], (time.perf_counter() - started) / CALLS * 1e6)
+                    best[logged] = min(best[logged], (time.perf_counter() - started) / calls * 1e6)
         finally:
             set_line_sink(None)
             logger.handlers, logger.level, logger.propagate = saved
