@@ -21,7 +21,7 @@ from ..core.vocabulary.errors import ConfigError, ContractError, MockServerError
 from ..http.guard import is_loopback
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
-from .logs import BatchedHandler, flush_periodically, install
+from .logs import BatchedHandler, flush_periodically, install, uninstall
 from .openapi import add_parser as _openapi_parser
 from .openapi import cmd_openapi
 from .proxy import add_parser as _proxy_parser
@@ -160,8 +160,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
     factory = loop_factory(settings.loop)
     handler = install(sys.stdout)
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(_serve(settings, sources, handler))
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(_serve(settings, sources, handler))
+    finally:
+        uninstall(handler)  # a serve run inside a process that goes on (tests) leaves no writer behind
     return 0
 
 

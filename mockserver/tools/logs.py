@@ -10,6 +10,7 @@ has the shell hand it to `write_line` directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import TextIO
@@ -61,6 +62,13 @@ def install(stream: TextIO) -> BatchedHandler:
     logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
     set_line_sink(handler.write_line)  # the line per call goes straight to the stream's buffer
     return handler
+
+
+def uninstall(handler: BatchedHandler) -> None:
+    """Flush, and send call lines to the logger again (the handler stays with logging's root)."""
+    set_line_sink(None)
+    with contextlib.suppress(ValueError, OSError):  # the stream may be gone already
+        handler.flush_now()
 
 
 async def flush_periodically(handler: BatchedHandler) -> None:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+from pathlib import Path
 
 import pytest
 
 from mockserver.http import app
 from mockserver.tools import logs
+from mockserver.tools.cli import main
 
 
 class CountingStream(io.StringIO):
@@ -83,6 +85,19 @@ def test_serve_sends_call_lines_straight_to_the_handler(monkeypatch: pytest.Monk
         logging.getLogger("mockserver").info("a warning line")
         assert stream.getvalue() == "#1 POST /x -> 200 id 1\na warning line\n"
         assert stream.flushes == 0 and handler.pending
+    finally:
+        app.set_line_sink(None)
+        root.handlers, root.level = saved
+
+
+def test_a_serve_that_ends_leaves_no_writer_behind(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    broken = tmp_path / "Broken.toml"
+    broken.write_text("not = [toml", encoding="utf-8")
+    try:
+        assert main(["serve", "--port", "0", "--contracts", str(broken)]) == 2
+        assert app._SINK[0] is None
     finally:
         app.set_line_sink(None)
         root.handlers, root.level = saved
