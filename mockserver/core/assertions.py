@@ -3,7 +3,7 @@
 Failure messages follow pytest-httpserver: what was expected, then the closest calls that
 did arrive and, for each, exactly which field differed. A failure is an `ExpectationFailed`
 (an AssertionError) that carries the same near misses as data: `POST /_assert` answers with
-both, so the text over HTTP is the text in Python (core/expectations.py).
+both, so the text over HTTP is the text in Python (http/expectations.py reads the JSON).
 """
 
 from __future__ import annotations
@@ -11,29 +11,168 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
-from mockserver.core.misses import ExpectationFailed, NearMiss, call_line, expectations, listed, listing, near_misses
-from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.images import ImageInfo
+from mockserver.core.vocabulary.journal import CallList, CallLog
 from mockserver.core.vocabulary.records import CallRecord
 
-if TYPE_CHECKING:
-    from mockserver.core.storage.state import State
+CLOSEST = 3  # how many near misses a failure message shows
+
+
+@dataclass(frozen=True, slots=True)
+class NearMiss:
+    """A call a failed assertion names: its seq, its line, and each field that differed (field, expected, got)."""
+
+    seq: int
+    call: str
+    differences: tuple[tuple[str, str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "call": self.call,
+            "differences": [{"field": f, "expected": e, "got": g} for f, e, g in self.differences],
+        }
+
+
+class ExpectationFailed(AssertionError):
+    """An assertion of a fake that did not hold: the message, and the calls it names as data."""
+
+    def __init__(self, message: str, near_misses: tuple[NearMiss, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.near_misses = near_misses
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One expectation of assert_saved: a name, how to show it, and how to read a record."""
+
+    name: str
+    shown: str
+    read: Callable[[CallRecord], str]
+    matches: Callable[[CallRecord], bool]
+
+
+def _text(value: object) -> str:
+    return "none" if value is None else repr(value)
+
+
+def _image_text(info: ImageInfo | None) -> str:
+    if info is None:
+        return "no image"
+    return f"{info.size} bytes, {info.format or 'unrecognised format'}, sha256 {info.sha256[:12]}…"
+
+
+def _outcome_text(record: CallRecord) -> str:
+    if record.accepted:
+        return f"accepted ({record.status})"
+    first = record.violations[0].message if record.violations else "no violations listed"
+    return f"rejected ({record.status}: {first})"
+
+
+def call_line(record: CallRecord) -> str:
+    """One line naming a call: ``#2 POST /api/v1/… -> 200 blob id 34``."""
+    result = f"blob id {record.blob_id}" if record.blob_id is not None else record.outcome
+    return f"#{record.seq} {record.method} {record.path} -> {record.status} {result}"
+
+
+def expectations(
+    type: str | None, description: str | None, image: bytes | None, blob_id: int | None, image_sha256: str | None = None
+) -> list[Field]:
+    fields = [Field("outcome", "accepted", _outcome_text, lambda r: r.accepted)]
+    if type is not None:
+        fields.append(
+            Field("Type", repr(type), lambda r: _text(r.type), lambda r: (r.type or "").lower() == type.lower())
+        )
+    if description is not None:
+        fields.append(
+            Field(
+                "Description", repr(description), lambda r: _text(r.description), lambda r: r.description == description
+            )
+        )
+    if image is not None:
+        want = ImageInfo.of(image)
+        fields.append(
+            Field(
+                "Image",
+                _image_text(want),
+                lambda r: _image_text(r.image),
+                lambda r: r.image is not None and r.image.sha256 == want.sha256,
+            )
+        )
+    if image_sha256 is not None:
+        digest = image_sha256.lower()
+        fields.append(
+            Field(
+                "Image",
+                f"sha256 {digest[:12]}…",
+                lambda r: _image_text(r.image),
+                lambda r: r.image is not None and r.image.sha256 == digest,
+            )
+        )
+    if blob_id is not None:
+        fields.append(Field("blob_id", str(blob_id), lambda r: _text(r.blob_id), lambda r: r.blob_id == blob_id))
+    return fields
+
+
+def near_misses(calls: CallList, fields: list[Field]) -> tuple[str, tuple[NearMiss, ...]]:
+    """The closest calls as text and as data, the text made from the data."""
+    if not calls:
+        return "No calls were recorded.", ()
+    scored = [(sum(not f.matches(r) for f in fields), -r.seq, r) for r in calls]
+    scored.sort(key=lambda item: (item[0], item[1]))
+    misses = tuple(
+        NearMiss(
+            record.seq,
+            call_line(record),
+            tuple((f.name, f.shown, f.read(record)) for f in fields if not f.matches(record)),
+        )
+        for _, _, record in scored[:CLOSEST]
+    )
+    lines = [f"{len(calls)} call(s) recorded; the closest:"]
+    for miss in misses:
+        lines.append(f"  {miss.call}")
+        lines.extend(f"      {name}: expected {shown}, got {got}" for name, shown, got in miss.differences)
+    if len(calls) > CLOSEST:
+        lines.append(f"  … and {len(calls) - CLOSEST} more (fake.calls has them all)")
+    return "\n".join(lines), misses
+
+
+def listed(records: CallList, kind: str) -> tuple[NearMiss, ...]:
+    """The calls a listing names, as data: each violation or warning a difference from none."""
+    return tuple(
+        NearMiss(r.seq, call_line(r), tuple((v.location, "none", v.message) for v in getattr(r, kind))) for r in records
+    )
+
+
+def listing(head: str, records: CallList, kind: str, when_none: str | None = None) -> str:
+    """One line per call, then its violations or warnings, indented under it."""
+    lines = [head]
+    for record in records:
+        found = getattr(record, kind)
+        lines.append(f"  {call_line(record)}")
+        lines.extend(f"      {v.message}" for v in found)
+        if not found and when_none:
+            lines.append(when_none)
+    return "\n".join(lines)
+
 
 DEFAULT_WAIT = 5.0
 T = TypeVar("T")
 
 
 class Assertions:
-    """Mixed into `Fake`; every method reads `self.calls` and `self.state.journal`."""
+    """The assertions a fake offers over its journal (`Fake` hands its own methods on to these)."""
 
-    state: State
-    # The event loop that answers this fake's requests; set by the server that serves it.
-    serving_loop: asyncio.AbstractEventLoop | None = None
+    def __init__(self, journal: CallLog) -> None:
+        self.journal = journal
 
     @property
-    def calls(self) -> CallList:  # overridden by Fake; declared for the type checker
-        raise NotImplementedError
+    def calls(self) -> CallList:
+        return self.journal.snapshot()
 
     def assert_saved(
         self,
@@ -92,9 +231,16 @@ class Assertions:
         """
         return await self.until(lambda: self.check_calls(n, timeout, **filters), timeout)
 
-    def wait_for_calls_sync(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+    def wait_for_calls_sync(
+        self,
+        n: int = 1,
+        timeout: float = DEFAULT_WAIT,
+        *,
+        serving_loop: asyncio.AbstractEventLoop | None = None,
+        **filters: Any,
+    ) -> CallList:
         """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
-        return self.until_sync(lambda: self.check_calls(n, timeout, **filters), timeout)
+        return self.until_sync(lambda: self.check_calls(n, timeout, **filters), timeout, serving_loop)
 
     async def wait_for(
         self,
@@ -129,6 +275,7 @@ class Assertions:
         count: int | None = None,
         image_sha256: str | None = None,
         timeout: float = DEFAULT_WAIT,
+        serving_loop: asyncio.AbstractEventLoop | None = None,
     ) -> CallRecord:
         """`wait_for` blocking this thread: for sync tests with a threaded fake."""
         return self.until_sync(
@@ -136,6 +283,7 @@ class Assertions:
                 type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
             ),
             timeout,
+            serving_loop,
         )
 
     def check_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
@@ -154,7 +302,7 @@ class Assertions:
         """
         loop = asyncio.get_running_loop()
         arrived = asyncio.Event()
-        journal = self.state.journal
+        journal = self.journal
 
         def wake(_record: CallRecord) -> None:
             loop.call_soon_threadsafe(arrived.set)
@@ -174,13 +322,15 @@ class Assertions:
         finally:
             journal.unsubscribe(wake)
 
-    def until_sync(self, check: Callable[[], T], timeout: float) -> T:
-        """`until` blocking this thread (never the thread whose loop serves this fake)."""
+    def until_sync(
+        self, check: Callable[[], T], timeout: float, serving_loop: asyncio.AbstractEventLoop | None = None
+    ) -> T:
+        """`until` blocking this thread; `serving_loop` answers the fake's requests: waiting in it would block it."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is not None and running is self.serving_loop:
+        if running is not None and running is serving_loop:
             raise RuntimeError("this fake serves in the running event loop; use 'await fake.wait_for_calls(...)'")
 
         def holds(_calls: CallList) -> bool:
@@ -190,7 +340,7 @@ class Assertions:
                 return False
             return True
 
-        self.state.journal.wait_until(holds, timeout)
+        self.journal.wait_until(holds, timeout)
         return check()
 
     def _wait_failure(self, n: int, timeout: float, filters: dict[str, Any], found: CallList) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.about import VERSION
+from ..core import VERSION
 from .admin_schemas import BOOLEAN, ERROR, ERRORS, HEALTH, INTEGER, SCHEMAS, STRING, WAIT, json_answer, obj, ref
 from .responses import json_response
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..core.answering.faults import KINDS
-from ..core.expectations import ASSERTIONS, MAX_WAIT
+from .expectations import ASSERTIONS, MAX_WAIT
 
 
 def ref(name: str) -> dict[str, str]:

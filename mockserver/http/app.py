@@ -9,12 +9,9 @@ from collections.abc import Callable
 from aiohttp import web
 
 from ..core.body.codecs import encode_json
-from ..core.exchange import Outcome, RawRequest, new_raw_request
+from ..core.exchange import CallFacts, Outcome, RawRequest
 from ..core.fake import Fake
-from ..core.pending import CallFacts
-from ..core.precheck import precheck
 from ..core.vocabulary.errors import ApiError
-from ..core.vocabulary.printable import encodable, printable
 from ..core.vocabulary.records import CallRecord
 from .body import (
     BUDGET_KEY,
@@ -56,7 +53,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
         body: bytes | bytearray | None = take_buffered(request, hold)
         if body is None:
             # Nothing more of the body is read or reserved until the headers have passed.
-            early = precheck(fake, _raw(request))
+            early = fake.precheck(_raw(request))
             if early is not None:
                 # A client waiting for 100 Continue has sent nothing and will not: close rather than wait.
                 hang_up = expects_continue(request) and not request.content.at_eof()
@@ -77,7 +74,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
 
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
-    return new_raw_request(request.method, request.path, request.query_string, request.headers, body, problem)
+    return RawRequest(request.method, request.path, request.query_string, request.headers, body, problem)
 
 
 async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = False) -> web.StreamResponse:
@@ -103,18 +100,17 @@ def log_call(outcome: Outcome, fmt: str = "text") -> None:
         return
     entry = outcome.entry
     r: CallRecord | CallFacts = entry if isinstance(entry, CallRecord | CallFacts) else outcome.record
+    if not _plain(r):
+        r = outcome.record  # text the record escapes (records.guarded): the line says it as the record keeps it
     status = r.status
     if 200 <= status < 300:
         detail = f"id {r.blob_id}" if r.blob_id is not None else "ok"
     else:
-        detail = _shown(r.violations[0].message) if r.violations else "rejected"
+        detail = r.violations[0].message if r.violations else "rejected"
     if r.warnings:
         more = f" (+{len(r.warnings) - 1} more)" if len(r.warnings) > 1 else ""
-        detail += f"; warning: {_shown(r.warnings[0].message)}{more}"
-    path = r.path
-    if not path.isascii() or "\\" in path:
-        path = printable(path)  # as the record keeps it
-    line = f"#{r.seq} {r.method} {path} -> {status} {detail}"
+        detail += f"; warning: {r.warnings[0].message}{more}"
+    line = f"#{r.seq} {r.method} {r.path} -> {status} {detail}"
     sink = _SINK[0]
     if sink is None:
         log.info("%s", line)
@@ -132,8 +128,15 @@ def set_line_sink(sink: Callable[[str], None] | None) -> None:
     _SINK[0] = sink
 
 
-def _shown(message: str) -> str:
-    return message if message.isascii() or encodable(message) else printable(message)
+def _plain(r: CallRecord | CallFacts) -> bool:
+    """The line's text is ASCII without backslashes: as the record would keep it (the usual call)."""
+    path = r.path
+    return (
+        path.isascii()
+        and "\\" not in path
+        and (not r.violations or r.violations[0].message.isascii())
+        and (not r.warnings or r.warnings[0].message.isascii())
+    )
 
 
 def build_app(fake: Fake) -> web.Application:

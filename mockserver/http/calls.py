@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..core.expectations import wait_seconds
 from ..core.fake import Fake
 from ..core.headers import media
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.journal import CallList, CallLog
 from ..core.vocabulary.records import CallRecord
+from .expectations import wait_seconds
 from .page import View, render_calls
 from .responses import error_response, fake_of, json_response, record_json, tenant_name, whole_number
 from .waiting import wait_until

@@ -13,10 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.expectations import Expectation, parse_expectation
-from ..core.misses import ExpectationFailed
+from ..core.assertions import ExpectationFailed
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.records import CallRecord
+from .expectations import Expectation, parse_expectation
 from .responses import fake_of, json_response, record_json, root_of
 from .waiting import wait_until
 
@@ -47,7 +47,7 @@ async def assert_route(request: web.Request) -> web.Response:
 
     def holds() -> bool:
         try:
-            found[:] = expectation.check(fake)
+            found[:] = expectation.check(fake.expect)
         except ExpectationFailed as err:
             failure[:] = [err]
             return False

@@ -18,14 +18,13 @@ from dataclasses import asdict
 from typing import Any
 
 from ..core.answering.faults import Fault, parse_fault
-from ..core.assertions import DEFAULT_WAIT
-from ..core.expectations import MAX_WAIT
+from ..core.assertions import DEFAULT_WAIT, ExpectationFailed, NearMiss
 from ..core.loader import load_contracts
-from ..core.misses import ExpectationFailed, NearMiss
 from ..core.vocabulary.errors import ApiError, ConfigError
 from ..core.vocabulary.journal import CallList
 from ..core.vocabulary.records import CallRecord
 from ..core.vocabulary.wire import record_from_json
+from ..http.expectations import MAX_WAIT
 from .admin_http import AdminHttp, RemoteFault, RemoteImages
 
 

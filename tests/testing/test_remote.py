@@ -13,7 +13,7 @@ import requests
 
 import mockserver
 from mockserver import ApiError, CallRecord, ConfigError, RemoteFake, ThreadedFakeServer
-from mockserver.core.misses import ExpectationFailed
+from mockserver.core.assertions import ExpectationFailed
 
 from ..support import GIF, PNG, json_headers, save_body
 

@@ -13,15 +13,12 @@ import binascii
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mockserver.core.vocabulary.errors import ApiError, Violation, preview
-from mockserver.core.vocabulary.journal import CallList
-from mockserver.core.vocabulary.printable import printable
-from mockserver.core.vocabulary.records import CallRecord
-
-if TYPE_CHECKING:
-    from mockserver.core.assertions import Assertions
+from ..core.assertions import Assertions
+from ..core.vocabulary.errors import ApiError, Violation, preview
+from ..core.vocabulary.journal import CallList
+from ..core.vocabulary.records import CallRecord
 
 MAX_WAIT = 30.0  # seconds a client may ask an assertion or /_calls to wait
 SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -123,7 +120,7 @@ def shown(value: Any) -> str:
 
 def _part(key: str) -> str:
     """A JSON key as part of a violation's location: cut short, and printable."""
-    return printable(key[:30])
+    return ascii(key[:30])[1:-1]
 
 
 def _bad(location: str, expected: str, got: Any) -> ApiError:
