@@ -9,13 +9,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from . import bigbody, fixtures, journal_mem, machine, throughput
+from . import bigbody, fixtures, journal_mem, machine, serve_log, throughput
 from .loadgen import ensure_wrk
 from .table import Row, format_table
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
 BEGIN, END = "<!-- bench:latest -->", "<!-- /bench:latest -->"
-SECTIONS = ("throughput", "big", "fixtures", "journal")
+SECTIONS = ("throughput", "serve-log", "big", "fixtures", "journal")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -63,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = {c.strip() for c in args.cases.split(",")} if args.cases else None
     steps: list[tuple[str, Callable[[], list[Row]]]] = [
         ("throughput", lambda: throughput.run(wrk, args.seconds, args.warmup, notes, cases)),
+        ("serve-log", lambda: serve_log.run(wrk, args.seconds, args.warmup, notes)),
         ("big", lambda: bigbody.run(notes)),
         ("fixtures", lambda: fixtures.run(notes)),
         ("journal", lambda: journal_mem.run(notes, args.saves)),

@@ -1,8 +1,9 @@
 """A contract-testing fake of SuperOffice WebAPI's BLOB agent (SaveImageStream).
 
 The public surface is what ``__all__`` lists. The pure core (`Fake`, the records, settings and
-errors) loads at once; `FakeServer` and `ThreadedFakeServer` bring in aiohttp, so they load on
-first use (PEP 562): ``import mockserver.core`` never imports aiohttp.
+errors) loads at once; `FakeServer`, `ThreadedFakeServer` and `connect` live in the testing
+layer (the servers bring in aiohttp), so they load on first use (PEP 562):
+``import mockserver.core`` never imports aiohttp.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .core.vocabulary.records import AuthInfo, CallRecord, Locale
 
 if TYPE_CHECKING:
     from .testing.proxy import ProxyServer
+    from .testing.remote import RemoteFake, connect
     from .testing.server import FakeServer, ThreadedFakeServer
 
 __version__ = VERSION
@@ -32,6 +34,8 @@ _SERVED = {
     "FakeServer": "mockserver.testing.server",
     "ThreadedFakeServer": "mockserver.testing.server",
     "ProxyServer": "mockserver.testing.proxy",
+    "RemoteFake": "mockserver.testing.remote",
+    "connect": "mockserver.testing.remote",
 }
 
 
@@ -62,10 +66,12 @@ __all__ = [
     "Outcome",
     "ProxyServer",
     "RawRequest",
+    "RemoteFake",
     "Settings",
     "ThreadedFakeServer",
     "Violation",
     "__version__",
+    "connect",
     "load_contract",
     "load_contracts",
 ]

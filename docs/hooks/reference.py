@@ -5,6 +5,9 @@
   as the command line derives them (`option_name`, `env_name`).
 - ``reference/cli.md``: every sub-command of `mockserver.tools.cli.build_parser()`, its options
   as a table and its ``--help`` text.
+- ``reference/admin-api.md``: every /_ route of the admin API's OpenAPI 3.1 description
+  (`mockserver.http.admin_openapi.DOCUMENT`, what ``GET /_openapi.json`` serves), its parameters,
+  body and answers, and the document itself.
 - ``limits.md``: the page's ``<!-- generated:limits -->`` marker becomes a table whose values are
   read from the settings' defaults and the modules' constants.
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -24,6 +28,7 @@ from typing import Any
 from mkdocs.structure.files import File
 
 from mockserver.core.config import Settings, env_name, option_name, setting_fields
+from mockserver.http.admin_openapi import DOCUMENT as ADMIN_DOCUMENT
 from mockserver.tools.cli import build_parser
 
 GENERATED_NOTE = "<!-- Generated at build time by docs/hooks/reference.py; edit the code, not this page. -->"
@@ -512,11 +517,64 @@ def limits_table() -> str:
     return "\n".join(rows)
 
 
+# ---- the admin API reference ----------------------------------------------------------------------
+
+
+def _schema_name(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        return f"`{schema['$ref'].rsplit('/', 1)[1]}`"
+    if "oneOf" in schema:
+        return " or ".join(_schema_name(s) for s in schema["oneOf"])
+    return f"`{schema.get('type', 'any')}`"
+
+
+def admin_api_page() -> str:
+    """Each route of the admin API's OpenAPI description: what it does, its parameters, its answers."""
+    lines = [
+        GENERATED_NOTE,
+        "# Admin API reference",
+        "",
+        "The `/_` routes as `GET /_openapi.json` describes them in OpenAPI 3.1 (a client can be generated",
+        "from it). With `--tenants isolated` each is served under `/{tenant}` too, as that tenant's view;",
+        "with `--admin-token` each wants `Authorization: Bearer TOKEN` or `?token=TOKEN`. Errors are in",
+        "SuperOffice's error shape (`Error`, `ErrorType`, `Message`, `ErrorSource`, `Violations`).",
+        "",
+    ]
+    for path, item in ADMIN_DOCUMENT["paths"].items():
+        if path.startswith("/{tenant}"):
+            continue
+        for method, op in item.items():
+            lines += [f"## {method.upper()} {path}", "", op["summary"] + ".", ""]
+            params = op.get("parameters", [])
+            if params:
+                lines += ["| parameter | in | what |", "|---|---|---|"]
+                lines += [f"| `{p['name']}` | {p['in']} | {cell(p['description'])} |" for p in params]
+                lines.append("")
+            body = op.get("requestBody")
+            if body:
+                lines += [f"Body: {_schema_name(body['content']['application/json']['schema'])} (JSON).", ""]
+            lines += ["| status | answer |", "|---|---|"]
+            for status, answer in op["responses"].items():
+                types = ", ".join(f"`{t}`" for t in answer.get("content", {}))
+                lines.append(f"| {status} | {cell(answer['description'])} ({types}) |")
+            lines.append("")
+    lines += [
+        "## The document",
+        "",
+        "```json",
+        json.dumps(ADMIN_DOCUMENT, indent=2),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 # ---- the MkDocs events ---------------------------------------------------------------------------
 
 PAGES: dict[str, Callable[[], str]] = {
     "reference/configuration.md": configuration_page,
     "reference/cli.md": cli_page,
+    "reference/admin-api.md": admin_api_page,
 }
 
 

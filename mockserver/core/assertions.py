@@ -1,7 +1,9 @@
-"""Assertion helpers on a fake: assert_saved, assert_no_violations, wait_for_calls.
+"""Assertion helpers on a fake: assert_saved, assert_no_violations, wait_for_calls, wait_for.
 
 Failure messages follow pytest-httpserver: what was expected, then the closest calls that
-did arrive and, for each, exactly which field differed.
+did arrive and, for each, exactly which field differed. A failure is an `ExpectationFailed`
+(an AssertionError) that carries the same near misses as data: `POST /_assert` answers with
+both, so the text over HTTP is the text in Python (http/expectations.py reads the JSON).
 """
 
 from __future__ import annotations
@@ -10,18 +12,42 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from mockserver.core.vocabulary.images import ImageInfo
 from mockserver.core.vocabulary.journal import CallList, CallLog
 from mockserver.core.vocabulary.records import CallRecord
 
 CLOSEST = 3  # how many near misses a failure message shows
-DEFAULT_WAIT = 5.0
 
 
 @dataclass(frozen=True, slots=True)
-class _Field:
+class NearMiss:
+    """A call a failed assertion names: its seq, its line, and each field that differed (field, expected, got)."""
+
+    seq: int
+    call: str
+    differences: tuple[tuple[str, str, str], ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "call": self.call,
+            "differences": [{"field": f, "expected": e, "got": g} for f, e, g in self.differences],
+        }
+
+
+class ExpectationFailed(AssertionError):
+    """An assertion of a fake that did not hold: the message, and the calls it names as data."""
+
+    def __init__(self, message: str, near_misses: tuple[NearMiss, ...] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.near_misses = near_misses
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
     """One expectation of assert_saved: a name, how to show it, and how to read a record."""
 
     name: str
@@ -62,17 +88,19 @@ def call_line(record: CallRecord) -> str:
     return f"#{record.seq} {record.method} {record.path} -> {record.status} {result}"
 
 
-def _expectations(type: str | None, description: str | None, image: bytes | None, blob_id: int | None) -> list[_Field]:
-    fields = [_Field("outcome", "accepted", _outcome_text, lambda r: r.accepted)]
+def expectations(
+    type: str | None, description: str | None, image: bytes | None, blob_id: int | None, image_sha256: str | None = None
+) -> list[Field]:
+    fields = [Field("outcome", "accepted", _outcome_text, lambda r: r.accepted)]
     if type is not None:
         fields.append(
-            _Field(
+            Field(
                 "Type", repr(type), lambda r: _sent(r, "Type", r.type), lambda r: (r.type or "").lower() == type.lower()
             )
         )
     if description is not None:
         fields.append(
-            _Field(
+            Field(
                 "Description",
                 repr(description),
                 lambda r: _sent(r, "Description", r.description),
@@ -82,32 +110,72 @@ def _expectations(type: str | None, description: str | None, image: bytes | None
     if image is not None:
         want = ImageInfo.of(image)
         fields.append(
-            _Field(
+            Field(
                 "Image",
                 _image_text(want),
                 lambda r: _image_text(r.image),
                 lambda r: r.image is not None and r.image.sha256 == want.sha256,
             )
         )
+    if image_sha256 is not None:
+        digest = image_sha256.lower()
+        fields.append(
+            Field(
+                "Image",
+                f"sha256 {digest[:12]}…",
+                lambda r: _image_text(r.image),
+                lambda r: r.image is not None and r.image.sha256 == digest,
+            )
+        )
     if blob_id is not None:
-        fields.append(_Field("blob_id", str(blob_id), lambda r: _text(r.blob_id), lambda r: r.blob_id == blob_id))
+        fields.append(Field("blob_id", str(blob_id), lambda r: _text(r.blob_id), lambda r: r.blob_id == blob_id))
     return fields
 
 
-def _near_misses(calls: CallList, fields: list[_Field]) -> str:
+def near_misses(calls: CallList, fields: list[Field]) -> tuple[str, tuple[NearMiss, ...]]:
+    """The closest calls as text and as data, the text made from the data."""
     if not calls:
-        return "No calls were recorded."
+        return "No calls were recorded.", ()
     scored = [(sum(not f.matches(r) for f in fields), -r.seq, r) for r in calls]
     scored.sort(key=lambda item: (item[0], item[1]))
+    misses = tuple(
+        NearMiss(
+            record.seq,
+            call_line(record),
+            tuple((f.name, f.shown, f.read(record)) for f in fields if not f.matches(record)),
+        )
+        for _, _, record in scored[:CLOSEST]
+    )
     lines = [f"{len(calls)} call(s) recorded; the closest:"]
-    for _, _, record in scored[:CLOSEST]:
-        lines.append(f"  {call_line(record)}")
-        for f in fields:
-            if not f.matches(record):
-                lines.append(f"      {f.name}: expected {f.shown}, got {f.read(record)}")
+    for miss in misses:
+        lines.append(f"  {miss.call}")
+        lines.extend(f"      {name}: expected {shown}, got {got}" for name, shown, got in miss.differences)
     if len(calls) > CLOSEST:
         lines.append(f"  … and {len(calls) - CLOSEST} more (fake.calls has them all)")
+    return "\n".join(lines), misses
+
+
+def listed(records: CallList, kind: str) -> tuple[NearMiss, ...]:
+    """The calls a listing names, as data: each violation or warning a difference from none."""
+    return tuple(
+        NearMiss(r.seq, call_line(r), tuple((v.location, "none", v.message) for v in getattr(r, kind))) for r in records
+    )
+
+
+def listing(head: str, records: CallList, kind: str, when_none: str | None = None) -> str:
+    """One line per call, then its violations or warnings, indented under it."""
+    lines = [head]
+    for record in records:
+        found = getattr(record, kind)
+        lines.append(f"  {call_line(record)}")
+        lines.extend(f"      {v.message}" for v in found)
+        if not found and when_none:
+            lines.append(when_none)
     return "\n".join(lines)
+
+
+DEFAULT_WAIT = 5.0
+T = TypeVar("T")
 
 
 class Assertions:
@@ -128,14 +196,15 @@ class Assertions:
         *,
         blob_id: int | None = None,
         count: int | None = None,
+        image_sha256: str | None = None,
     ) -> CallRecord:
         """Assert an accepted save with these values arrived; return the latest such call.
 
-        `type` compares case-insensitively, `image` by content (sha256). With `count`, exactly
-        that many matching calls must have arrived.
+        `type` compares case-insensitively, `image` by content (sha256; or give `image_sha256`,
+        the hex digest). With `count`, exactly that many matching calls must have arrived.
         """
         __tracebackhide__ = True  # a failure shows the test's line and this message, not the library's source
-        fields = _expectations(type, description, image, blob_id)
+        fields = expectations(type, description, image, blob_id, image_sha256)
         # Only saves: ChangePersonImage and GetBlobStream records carry a blob id too.
         calls = self.calls.filter(operation="SaveImageStream")
         matched = calls.filter(lambda r: all(f.matches(r) for f in fields))
@@ -143,14 +212,14 @@ class Assertions:
         wanted = "\n".join(f"  {f.name:<{width}} = {f.shown}" for f in fields)
         if count is not None and len(matched) != count:
             seqs = ", ".join(f"#{r.seq}" for r in matched) or "none"
-            raise AssertionError(
-                f"Expected {count} accepted save(s) with:\n{wanted}\n"
-                f"but {len(matched)} matched ({seqs}).\n{_near_misses(calls, fields)}"
+            text, misses = near_misses(calls, fields)
+            raise ExpectationFailed(
+                f"Expected {count} accepted save(s) with:\n{wanted}\nbut {len(matched)} matched ({seqs}).\n{text}",
+                misses,
             )
         if not matched:
-            raise AssertionError(
-                f"Expected an accepted save with:\n{wanted}\nbut none arrived.\n{_near_misses(calls, fields)}"
-            )
+            text, misses = near_misses(calls, fields)
+            raise ExpectationFailed(f"Expected an accepted save with:\n{wanted}\nbut none arrived.\n{text}", misses)
         return matched.last
 
     def assert_no_violations(self) -> None:
@@ -159,7 +228,9 @@ class Assertions:
         rejected = self.calls.rejected
         if rejected:
             head = f"Expected no rejected calls, but {len(rejected)} of {len(self.calls)} were rejected:"
-            raise AssertionError(_listing(head, rejected, "violations", "      (no violations listed)"))
+            raise ExpectationFailed(
+                listing(head, rejected, "violations", "      (no violations listed)"), listed(rejected, "violations")
+            )
 
     def assert_no_warnings(self) -> None:
         """Assert no call drew a warning (what `strict=True` would have rejected)."""
@@ -167,7 +238,7 @@ class Assertions:
         warned = self.calls.filter(lambda r: bool(r.warnings))
         if warned:
             head = f"Expected no warnings, but {len(warned)} of {len(self.calls)} calls had some:"
-            raise AssertionError(_listing(head, warned, "warnings"))
+            raise ExpectationFailed(listing(head, warned, "warnings"), listed(warned, "warnings"))
 
     async def wait_for_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
         """Wait until at least `n` calls (matching `filters`, as for `calls.filter`) are recorded.
@@ -176,6 +247,78 @@ class Assertions:
         raises AssertionError naming what did arrive when `timeout` seconds pass first.
         """
         __tracebackhide__ = True
+        return await self.until(lambda: self.check_calls(n, timeout, **filters), timeout)
+
+    def wait_for_calls_sync(
+        self,
+        n: int = 1,
+        timeout: float = DEFAULT_WAIT,
+        *,
+        serving_loop: asyncio.AbstractEventLoop | None = None,
+        **filters: Any,
+    ) -> CallList:
+        """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
+        __tracebackhide__ = True
+        return self.until_sync(lambda: self.check_calls(n, timeout, **filters), timeout, serving_loop)
+
+    async def wait_for(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+        image_sha256: str | None = None,
+        timeout: float = DEFAULT_WAIT,
+    ) -> CallRecord:
+        """`assert_saved`, waiting up to `timeout` seconds for it to hold (a save made asynchronously).
+
+        Returns as soon as a matching call is recorded; when the time is up, fails with exactly
+        the message `assert_saved` would give then.
+        """
+        return await self.until(
+            lambda: self.assert_saved(
+                type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
+            ),
+            timeout,
+        )
+
+    def wait_for_sync(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+        image_sha256: str | None = None,
+        timeout: float = DEFAULT_WAIT,
+        serving_loop: asyncio.AbstractEventLoop | None = None,
+    ) -> CallRecord:
+        """`wait_for` blocking this thread: for sync tests with a threaded fake."""
+        return self.until_sync(
+            lambda: self.assert_saved(
+                type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
+            ),
+            timeout,
+            serving_loop,
+        )
+
+    def check_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """At least `n` calls matching `filters` are recorded now, or ExpectationFailed (what waiting checks)."""
+        found = self.calls.filter(**filters)
+        if len(found) < n:
+            recent = list(self.calls)[-5:]
+            misses = tuple(NearMiss(r.seq, call_line(r)) for r in recent)
+            raise ExpectationFailed(self._wait_failure(n, timeout, filters, found), misses)
+        return found
+
+    async def until(self, check: Callable[[], T], timeout: float) -> T:
+        """Run `check` now and after every new call until it passes; its last failure once `timeout` passes.
+
+        Works whether the fake serves in this loop or from a thread: a new call wakes the wait.
+        """
         loop = asyncio.get_running_loop()
         arrived = asyncio.Event()
         journal = self.journal
@@ -188,41 +331,36 @@ class Assertions:
         try:
             while True:
                 arrived.clear()  # before looking, so a call landing in between still wakes us
-                found = self.calls.filter(**filters)
-                if len(found) >= n:
-                    return found
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    raise AssertionError(self._wait_failure(n, timeout, filters, found))
+                try:
+                    return check()
+                except AssertionError:
+                    if loop.time() >= deadline:
+                        raise
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(arrived.wait(), remaining)
+                    await asyncio.wait_for(arrived.wait(), deadline - loop.time())
         finally:
             journal.unsubscribe(wake)
 
-    def wait_for_calls_sync(
-        self,
-        n: int = 1,
-        timeout: float = DEFAULT_WAIT,
-        *,
-        serving_loop: asyncio.AbstractEventLoop | None = None,
-        **filters: Any,
-    ) -> CallList:
-        """Block until at least `n` calls are recorded: for sync tests with a threaded fake.
-
-        `serving_loop` is the loop that answers the fake's requests: waiting in it would block it.
-        """
-        __tracebackhide__ = True
+    def until_sync(
+        self, check: Callable[[], T], timeout: float, serving_loop: asyncio.AbstractEventLoop | None = None
+    ) -> T:
+        """`until` blocking this thread; `serving_loop` answers the fake's requests: waiting in it would block it."""
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is not None and running is serving_loop:
             raise RuntimeError("this fake serves in the running event loop; use 'await fake.wait_for_calls(...)'")
-        self.journal.wait_until(lambda calls: len(calls.filter(**filters)) >= n, timeout)
-        found = self.calls.filter(**filters)
-        if len(found) < n:
-            raise AssertionError(self._wait_failure(n, timeout, filters, found))
-        return found
+
+        def holds(_calls: CallList) -> bool:
+            try:
+                check()
+            except AssertionError:
+                return False
+            return True
+
+        self.journal.wait_until(holds, timeout)
+        return check()
 
     def _wait_failure(self, n: int, timeout: float, filters: dict[str, Any], found: CallList) -> str:
         what = ", ".join(f"{k}={v!r}" for k, v in filters.items())
@@ -235,15 +373,3 @@ class Assertions:
         else:
             lines.append("No calls were recorded.")
         return "\n".join(lines)
-
-
-def _listing(head: str, records: CallList, kind: str, when_none: str | None = None) -> str:
-    """One line per call, then its violations or warnings, indented under it."""
-    lines = [head]
-    for record in records:
-        found = getattr(record, kind)
-        lines.append(f"  {call_line(record)}")
-        lines.extend(f"      {v.message}" for v in found)
-        if not found and when_none:
-            lines.append(when_none)
-    return "\n".join(lines)

@@ -186,15 +186,18 @@ class Fake:
         *,
         blob_id: int | None = None,
         count: int | None = None,
+        image_sha256: str | None = None,
     ) -> CallRecord:
         """Assert an accepted save with these values arrived; return the latest such call.
 
-        `type` compares case-insensitively, `image` by content (sha256). With `count`, exactly
-        that many matching calls must have arrived. The failure message lists the closest calls
-        and the fields that differed.
+        `type` compares case-insensitively, `image` by content (sha256; or give `image_sha256`,
+        the hex digest). With `count`, exactly that many matching calls must have arrived. The
+        failure message lists the closest calls and the fields that differed.
         """
         __tracebackhide__ = True
-        return self.expect.assert_saved(type, description, image, blob_id=blob_id, count=count)
+        return self.expect.assert_saved(
+            type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
+        )
 
     def assert_no_violations(self) -> None:
         """Assert no call was rejected; the message lists every violation of every rejected call."""
@@ -219,6 +222,25 @@ class Fake:
         """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
         __tracebackhide__ = True
         return self.expect.wait_for_calls_sync(n, timeout, serving_loop=self.serving_loop, **filters)
+
+    def check_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """At least `n` calls matching `filters` are recorded now, or the AssertionError waiting would raise."""
+        __tracebackhide__ = True
+        return self.expect.check_calls(n, timeout, **filters)
+
+    async def wait_for(self, *args: Any, timeout: float = DEFAULT_WAIT, **expected: Any) -> CallRecord:
+        """`assert_saved`, waiting up to `timeout` seconds for it to hold (a save made asynchronously).
+
+        Takes `assert_saved`'s arguments; returns as soon as a matching call is recorded, and when
+        the time is up fails with exactly the message `assert_saved` would give then.
+        """
+        __tracebackhide__ = True
+        return await self.expect.wait_for(*args, timeout=timeout, **expected)
+
+    def wait_for_sync(self, *args: Any, timeout: float = DEFAULT_WAIT, **expected: Any) -> CallRecord:
+        """`wait_for` blocking this thread: for sync tests with a threaded fake."""
+        __tracebackhide__ = True
+        return self.expect.wait_for_sync(*args, timeout=timeout, serving_loop=self.serving_loop, **expected)
 
     # ---- the pipeline ----------------------------------------------------------------------
 

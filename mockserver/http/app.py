@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
 from ..core.body.codecs import encode_json
-from ..core.exchange import Outcome, RawRequest
+from ..core.exchange import CallFacts, Outcome, RawRequest
 from ..core.fake import Fake
 from ..core.vocabulary.errors import ApiError
+from ..core.vocabulary.records import CallRecord
 from .body import (
     BUDGET_KEY,
     HANG_UP,
@@ -89,23 +91,59 @@ async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = Fal
     return response
 
 
-def log_call(outcome: Outcome, fmt: str, root: Fake) -> None:
+def log_call(outcome: Outcome, fmt: str = "text", root: Fake | None = None) -> None:
     """One line per call: readable text, or (``log_format="json"``) the record as /_calls shows it.
 
-    A text line starts with the call's reference (``#3``, ``Cust2#1``), unique across tenants.
+    A text line starts with the call's reference (``#3``, ``Cust2#1``), unique across tenants
+    (`root` is the fake that holds them). It is made from the call's facts as the journal holds
+    them, so logging does not build the record (built only when someone reads it); it says what
+    the record would say.
     """
-    r = outcome.record
     if fmt == "json":
-        log.info("%s", encode_json(record_json(r, root)).decode("utf-8", "backslashreplace"))
+        record = outcome.record
+        shown = record_json(record, root) if root is not None else record.to_json()
+        log.info("%s", encode_json(shown).decode("utf-8", "backslashreplace"))
         return
-    if r.accepted:
+    entry = outcome.entry
+    r: CallRecord | CallFacts = entry if isinstance(entry, CallRecord | CallFacts) else outcome.record
+    if not _plain(r):
+        r = outcome.record  # text the record escapes (records.guarded): the line says it as the record keeps it
+    status = r.status
+    if 200 <= status < 300:
         detail = f"id {r.blob_id}" if r.blob_id is not None else "ok"
     else:
         detail = r.violations[0].message if r.violations else "rejected"
     if r.warnings:
         more = f" (+{len(r.warnings) - 1} more)" if len(r.warnings) > 1 else ""
         detail += f"; warning: {r.warnings[0].message}{more}"
-    log.info("%s %s %s -> %d %s", call_ref(root, r), r.method, r.path, r.status, detail)
+    ref = call_ref(root, r) if root is not None else f"#{r.seq}"
+    line = f"{ref} {r.method} {r.path} -> {status} {detail}"
+    sink = _SINK[0]
+    if sink is None:
+        log.info("%s", line)
+    elif log.isEnabledFor(logging.INFO):
+        sink(line)
+
+
+# Where call lines go: the "mockserver" logger, unless `mockserver serve` has set a writer of its
+# own (tools/logs.py), which skips building a logging.LogRecord per call.
+_SINK: list[Callable[[str], None] | None] = [None]
+
+
+def set_line_sink(sink: Callable[[str], None] | None) -> None:
+    """Send text call lines to `sink` (still only when the "mockserver" logger logs INFO); None: to the logger."""
+    _SINK[0] = sink
+
+
+def _plain(r: CallRecord | CallFacts) -> bool:
+    """The line's text is ASCII without backslashes: as the record would keep it (the usual call)."""
+    path = r.path
+    return (
+        path.isascii()
+        and "\\" not in path
+        and (not r.violations or r.violations[0].message.isascii())
+        and (not r.warnings or r.warnings[0].message.isascii())
+    )
 
 
 def build_app(fake: Fake) -> web.Application:

@@ -7,8 +7,9 @@ from aiohttp import web
 from ..core.fake import Fake
 from ..core.headers import media
 from ..core.vocabulary.errors import ApiError, Violation, preview
-from ..core.vocabulary.journal import CallList
+from ..core.vocabulary.journal import CallList, CallLog
 from ..core.vocabulary.records import CallRecord
+from .expectations import wait_seconds
 from .page import View, render_calls
 from .responses import (
     call_ref,
@@ -20,8 +21,9 @@ from .responses import (
     tenant_name,
     whole_number,
 )
+from .waiting import wait_until
 
-FILTERS = ("since", "limit", "outcome", "tenant")
+FILTERS = ("since", "limit", "outcome", "tenant", "wait")
 OUTCOMES = ("accepted", "rejected")
 PAGE_LIMIT = 200  # the HTML page shows at most this many calls unless ?limit= says otherwise
 
@@ -42,12 +44,9 @@ def _filtered(request: web.Request, default_limit: int | None) -> CallList:
     for name in request.query:
         if name not in FILTERS and name != "token":
             raise ApiError(400, [Violation(f"query.{name}", f"one of {', '.join(FILTERS)}", preview(name, 30))])
-    fake = fake_of(request)
     query = request.query
     since = int_param("since", query["since"], 0) if "since" in query else None
-    journals = [fake.state.journal]
-    if fake.tenants is not None and "tenant" not in request.match_info:
-        journals += [tenant.state.journal for _name, tenant in fake.tenants.items()]
+    journals = _journals(request)
     records = [r for journal in journals for r in (journal.since(since) if since is not None else journal.snapshot())]
     calls = CallList(sorted(records, key=lambda r: r.time) if len(journals) > 1 else records)
     if "tenant" in query:
@@ -63,6 +62,30 @@ def _filtered(request: web.Request, default_limit: int | None) -> CallList:
         # After ?since= a client pages forward, so it gets the oldest; otherwise the newest matter.
         calls = calls[:limit] if "since" in query else calls[-limit:]
     return calls
+
+
+def _journals(request: web.Request) -> list[CallLog]:
+    fake = fake_of(request)
+    journals = [fake.state.journal]
+    if fake.tenants is not None and "tenant" not in request.match_info:
+        journals += [tenant.state.journal for _name, tenant in fake.tenants.items()]
+    return journals
+
+
+async def _waited(request: web.Request, default_limit: int | None) -> tuple[CallList, bool | None]:
+    """The filtered calls; with ?wait=SECONDS, once one is there or the wait ends (then timed out: True)."""
+    if "wait" not in request.query:
+        return _filtered(request, default_limit), None
+    seconds = wait_seconds(request.query["wait"], "query.wait")
+    calls = _filtered(request, default_limit)  # a bad filter is a 400 before any wait
+
+    def arrived() -> bool:
+        nonlocal calls
+        calls = _filtered(request, default_limit)
+        return bool(calls)
+
+    got = await wait_until(request, _journals(request), arrived, seconds, "query.wait")
+    return calls, not got
 
 
 def _wants_html(request: web.Request) -> bool:
@@ -94,7 +117,7 @@ async def list_calls(request: web.Request) -> web.Response:
     fake = fake_of(request)
     html = _wants_html(request)
     try:
-        calls = _filtered(request, PAGE_LIMIT if html else None)
+        calls, timed_out = await _waited(request, PAGE_LIMIT if html else None)
     except ApiError as err:
         return error_response(err)
     if html:
@@ -112,7 +135,10 @@ async def list_calls(request: web.Request) -> web.Response:
             },
         )
     root = root_of(request)
-    return json_response({"calls": [record_json(r, root) for r in calls], "dropped": fake.state.journal.dropped})
+    answer = {"calls": [record_json(r, root) for r in calls], "dropped": fake.state.journal.dropped}
+    if timed_out is not None:
+        answer["timed_out"] = timed_out
+    return json_response(answer)
 
 
 async def clear_calls(request: web.Request) -> web.Response:

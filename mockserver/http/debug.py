@@ -18,11 +18,14 @@ from ..core import VERSION
 from ..core.storage.errors import evicted_error
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.images import content_type
+from .admin_openapi import openapi
 from .calls import clear_calls, list_calls, one_call
 from .connections import CONNECTIONS_KEY
+from .expect import EXPECT_ROUTES
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
 from .responses import error_response, fake_of, json_response, root_of, whole_number
+from .waiting import stop_waiting
 
 log = logging.getLogger("mockserver")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -174,8 +177,10 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/_reset": {"POST": reset},
     "/_health": {"GET": health},
     "/_coverage": {"GET": coverage},
+    "/_openapi.json": {"GET": openapi},
 }
 ROUTES.update(FAULT_ROUTES)
+ROUTES.update(EXPECT_ROUTES)
 
 
 async def unknown(request: web.Request) -> web.Response:
@@ -234,3 +239,4 @@ def add_debug_routes(
     if tenants:
         app.router.add_route("*", "/{tenant}/_{tail:.*}", fallback)
     app.router.add_get("/favicon.ico", favicon)
+    app.on_shutdown.append(stop_waiting)  # held /_calls?wait= and /_assert answer at once

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from ..core.body.codecs import encode_json
-from ..core.exchange import Outcome
+from ..core.exchange import CallFacts, Outcome
 from ..core.fake import Fake
 from ..core.tenants import check_tenant_name
 from ..core.vocabulary.errors import ApiError, Violation, preview
@@ -65,12 +65,12 @@ def error_response(err: ApiError) -> web.Response:
     return json_response(err.body(), err.status, err.headers)
 
 
-def tenant_name(record: CallRecord) -> str:
+def tenant_name(record: CallRecord | CallFacts) -> str:
     """The tenant a record belongs to: its URL prefix without slashes ('' for the default tenant)."""
     return record.prefix.strip("/")
 
 
-def call_ref(root: Fake, record: CallRecord) -> str:
+def call_ref(root: Fake, record: CallRecord | CallFacts) -> str:
     """A record's reference, unique across the fake: ``#3``, or ``Cust2#1`` for a call of isolated tenant Cust2.
 
     Every isolated tenant numbers its own calls from 1, so where several tenants' calls are shown

@@ -1,12 +1,16 @@
 """pytest fixtures: a fresh fake per test, configured with ``@pytest.mark.superoffice(...)``.
 
 Registered through the ``pytest11`` entry point, so installing the package is all a user needs.
+With ``--superoffice-url URL`` (or ``MOCKSERVER_URL``) the fixtures give a client of the fake
+served there instead (`remote.RemoteFake`), reset before each test: one suite runs against the
+in-process fake locally and against a container in CI.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ from ..core.config import Settings, fake_setting_names
 from ..core.loader import load_contracts
 from ..core.vocabulary.contract import ContractSet
 from ..core.vocabulary.errors import ConfigError
+from .remote import RemoteFake, connect
 from .server import FakeServer, ThreadedFakeServer
 
 try:
@@ -37,6 +42,18 @@ ASYNC_UNMARKED = (
     'add @pytest.mark.asyncio to it, or set asyncio_mode = "auto" in your pytest configuration '
     "([tool.pytest.ini_options] in pyproject.toml, or asyncio_mode = auto under [pytest] in pytest.ini)."
 )
+URL_VARIABLE = "MOCKSERVER_URL"
+TOKEN_VARIABLE = "MOCKSERVER_ADMIN_TOKEN"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("superoffice").addoption(
+        "--superoffice-url",
+        default=None,
+        metavar="URL",
+        help=f"give the superoffice_fake fixtures the fake served at URL instead of one in the test process "
+        f"(default: ${URL_VARIABLE}; its admin token from ${TOKEN_VARIABLE})",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -95,9 +112,30 @@ def _faults(request: pytest.FixtureRequest) -> list[Any]:
     return []
 
 
+def _external(request: pytest.FixtureRequest) -> RemoteFake | None:
+    """The fake at --superoffice-url (or $MOCKSERVER_URL), reset and given the marker's faults; None without one."""
+    url = request.config.getoption("superoffice_url", None) or os.environ.get(URL_VARIABLE)
+    if not url:
+        return None
+    given = sorted({k for m in request.node.iter_markers("superoffice") for k in m.kwargs if k != "faults"})
+    if given:
+        pytest.skip(
+            f"@pytest.mark.superoffice({', '.join(f'{k}=' for k in given)}) sets what only an in-process fake "
+            f"can take; the fixtures use the fake at {url}"
+        )
+    fake = connect(url, os.environ.get(TOKEN_VARIABLE) or None)
+    fake.reset()  # ids from the first id, no calls, no images, no faults: as fresh as an in-process fake
+    fake.inject_all(_faults(request))
+    return fake
+
+
 @pytest.fixture
-def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeServer]:
+def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeServer | RemoteFake]:
     """A fresh fake served from a background thread: for sync and async tests alike."""
+    external = _external(request)
+    if external is not None:
+        yield external
+        return
     settings = _settings(request)
     with ThreadedFakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
         fake.inject_all(_faults(request))
@@ -107,8 +145,12 @@ def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeSer
 if pytest_asyncio is not None:
     # loop_scope named, so neither mode (auto or strict) has pytest-asyncio guess or warn about it.
     @pytest_asyncio.fixture(loop_scope="function")
-    async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer]:
+    async def superoffice_fake_async(request: pytest.FixtureRequest) -> AsyncIterator[FakeServer | RemoteFake]:
         """A fresh fake started in the test's own event loop."""
+        external = _external(request)
+        if external is not None:
+            yield external
+            return
         settings = _settings(request)
         async with FakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
             fake.inject_all(_faults(request))

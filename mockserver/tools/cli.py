@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
-import logging
 import os
 import signal
 import sys
@@ -34,6 +33,7 @@ from ..http.logs import limit_tracebacks
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .helptext import command_parser
+from .logs import BatchedHandler, flush_periodically, install, uninstall
 from .openapi import add_parser as _openapi_parser
 from .openapi import cmd_openapi
 from .proxy import add_parser as _proxy_parser
@@ -118,7 +118,7 @@ def banner(server: FakeServer, sources: Mapping[str, str], settings: Settings) -
     return "\n".join(lines)
 
 
-async def _serve(settings: Settings, sources: Mapping[str, str]) -> None:
+async def _serve(settings: Settings, sources: Mapping[str, str], handler: BatchedHandler | None = None) -> None:
     server = FakeServer(settings)
     await server.start()
     freeze_startup_objects()
@@ -134,9 +134,12 @@ async def _serve(settings: Settings, sources: Mapping[str, str]) -> None:
             file=sys.stderr,
             flush=True,
         )
+    flusher = asyncio.create_task(flush_periodically(handler)) if handler is not None else None
     try:
         await stop.wait()
     finally:
+        if flusher is not None:
+            flusher.cancel()
         await server.close()
         print("mockserver stopped", flush=True)
 
@@ -156,10 +159,13 @@ def loop_factory(name: str | None) -> Callable[[], asyncio.AbstractEventLoop] | 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
     factory = loop_factory(settings.loop)
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    limit_tracebacks()
-    with asyncio.Runner(loop_factory=factory) as runner:
-        runner.run(_serve(settings, sources))
+    handler = install(sys.stdout)
+    limit_tracebacks()  # each kind of traceback at most once a minute, on the handler serve logs with
+    try:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(_serve(settings, sources, handler))
+    finally:
+        uninstall(handler)  # a serve run inside a process that goes on (tests) leaves no writer behind
     return 0
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
-from benchmarks import bigbody, fixtures, journal_mem, throughput
-from benchmarks.bodies import PNG_SIGNATURE, big_image, small_cases
-from benchmarks.loadgen import lua_script, parse_wrk
+from benchmarks import bigbody, fixtures, journal_mem, serve_log, throughput
+from benchmarks.bodies import PNG_SIGNATURE, SAVE_PATH, big_image, small_cases
+from benchmarks.loadgen import lua_script, parse_wrk, post
 from benchmarks.table import Row, fmt_bytes, format_table, ratio
 
 
@@ -49,3 +50,19 @@ def test_cases_and_big_images():
     assert bigbody.MAX_RSS_RATIO == 3.0
     assert fixtures.COUNT == 200
     assert journal_mem.MAX_RECORD_BYTES == 2048
+
+
+def test_the_serve_log_benchmark_starts_serve_and_counts_its_lines():
+    case = small_cases()[0]
+    with serve_log.Served() as served:
+        for _ in range(3):
+            status, _answer = post(f"http://127.0.0.1:{served.port}{SAVE_PATH}", case.body, case.headers())
+            assert status == 200
+        for _ in range(100):  # the lines are flushed within 0.1 s
+            if served.lines() >= 3 + 1:
+                break
+            time.sleep(0.05)
+        assert "#3 POST" in served.output.read_text()
+        assert served.cpu_seconds() > 0
+    alone, logged = serve_log.in_process(calls=50, repeats=1)
+    assert alone > 0 and logged > 0

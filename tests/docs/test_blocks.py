@@ -3,6 +3,8 @@
 - python, toml, ini: a verbatim part of a file under tests/examples/ (each such file is a test `make test` runs,
   or data one of them reads).
 - yaml: a verbatim part of the compose example, which `make container-test` runs.
+- javascript: a verbatim part of the Node example under examples/, which tests/examples runs (as it
+  runs the shell example, whose text a sh block may also be).
 - sh (and shell, bash, console): a verbatim part of a test under tests/examples/ that runs it, or a
   block of a page whose own test extracts and runs it (RUN_FROM_PAGE); otherwise every command in it
   must be one CHECKERS knows, and that checker must pass: `mockserver ...` is parsed by the real
@@ -35,6 +37,11 @@ CONSTANTS = [
     if isinstance(node, ast.Constant) and isinstance(node.value, str)
 ]
 COMPOSE = {p: p.read_text(encoding="utf-8") for p in [ROOT / "examples" / "compose" / "compose.yaml"]}
+# The other languages' examples, each run by tests/examples/test_other_languages.py.
+SCRIPTS = {
+    p: p.read_text(encoding="utf-8") for p in sorted((ROOT / "examples").glob("*/*")) if p.suffix in {".mjs", ".sh"}
+}
+JAVASCRIPT = {"javascript", "js"}
 SHELL = {"sh", "shell", "bash", "console"}
 OUTPUT = {"text", "json", ""}
 
@@ -187,6 +194,24 @@ def check_compose(words: list[str]) -> None:
     assert f'run("{sub}"' in container_test
 
 
+def check_pytest(words: list[str]) -> None:
+    from mockserver.testing.plugin import pytest_addoption
+
+    options: list[str] = []
+
+    class Group:
+        def addoption(self, name: str, **_kwargs: object) -> None:
+            options.append(name)
+
+    class Parser:
+        def getgroup(self, _name: str) -> Group:
+            return Group()
+
+    pytest_addoption(Parser())  # type: ignore[arg-type]
+    given = [w for w in words[1:] if w.startswith("--")]
+    assert set(given) <= set(options), f"not an option of the plugin: {sorted(set(given) - set(options))}"
+
+
 def check_cd(words: list[str]) -> None:
     assert (ROOT / words[1]).is_dir(), f"no folder {words[1]}"
 
@@ -201,6 +226,7 @@ CHECKERS: dict[str, Callable[[list[str]], None]] = {
     "docker": check_docker,
     "docker-compose": check_compose,
     "cd": check_cd,
+    "pytest": check_pytest,
 }
 
 
@@ -236,9 +262,12 @@ def test_every_block_is_tested_or_checked(block: tuple[Path, str, str, int]) -> 
         assert any(body in text for text in EXAMPLES.values()), f"{where}: not verbatim in tests/examples:\n{body}"
     elif lang == "yaml":
         assert any(body in text for text in COMPOSE.values()), f"{where}: not verbatim in the compose example"
+    elif lang in JAVASCRIPT:
+        scripts = [text for path, text in SCRIPTS.items() if path.suffix == ".mjs"]
+        assert any(body in text for text in scripts), f"{where}: not verbatim in an example under examples/"
     elif lang in SHELL:
-        if in_a_test(body):
-            return  # pasted from a test that runs it
+        if in_a_test(body) or any(body in text for path, text in SCRIPTS.items() if path.suffix == ".sh"):
+            return  # pasted from a test, or an example a test runs
         for words in commands(body):
             checker = CHECKERS.get(words[0])
             assert checker is not None, f"{where}: nothing checks the command {shlex.join(words)!r}; run it in a test"

@@ -34,6 +34,8 @@ from typing import Any
 import pytest
 import requests
 
+import mockserver
+
 from ..support import BASIC, ROOT
 
 pytestmark = pytest.mark.container
@@ -609,3 +611,71 @@ def test_the_compose_example_saves_through_the_fake_by_its_service_name(engine: 
     finally:
         down = run("down", "--volumes", "--remove-orphans")
         assert down.returncode == 0, down.stderr
+
+
+# ---- other languages and Testcontainers against the image ------------------------------------------
+
+EXAMPLES = ROOT / "tests" / "examples"
+
+
+def run_pytest(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def test_the_node_shell_and_python_examples_pass_against_the_container(containers: Containers) -> None:
+    served = containers.serve(None, "--env", "MOCKSERVER_ADMIN_TOKEN=any-language")
+    env = {**os.environ, "MOCKSERVER_URL": served.url, "MOCKSERVER_ADMIN_TOKEN": "any-language"}
+    # The served-fake tests of test_other_languages.py, pointed at the container instead of a process.
+    assert shutil.which("node") and shutil.which("curl") and shutil.which("jq"), "node, curl and jq run the examples"
+    node = subprocess.run(
+        ["node", "--test", "--test-reporter=tap", str(ROOT / "examples" / "node" / "fake.test.mjs")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert node.returncode == 0, tail(node.stdout + node.stderr, 40)
+    assert "# pass 3" in node.stdout
+    shell = subprocess.run(
+        ["bash", str(ROOT / "examples" / "shell" / "save-and-assert.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shell.returncode == 0, tail(shell.stdout + shell.stderr, 40)
+    assert "Description: expected 'something else', got 'from curl'" in shell.stdout
+    # The Python remote client: the same near-miss text as the in-process fake, for the same call.
+    fake = mockserver.connect(served.url, admin_token="any-language")
+    fake.reset()
+    body = json.dumps({"Type": "PersonImage", "Image": GIF_B64, "Description": "from python"}).encode()
+    headers = {"Content-Type": "application/json", "Authorization": BASIC}
+    assert http().post(fake.api_url, data=body, headers=headers, timeout=10).text == "1"
+    assert fake.assert_saved(description="from python").blob_id == 1
+    local = mockserver.Fake()
+    save_path = fake.api_url.removeprefix(served.url)
+    local.process(mockserver.RawRequest.build("POST", save_path, headers=headers, body=body))
+    with pytest.raises(AssertionError) as remote_failure:
+        fake.assert_saved(description="something else")
+    with pytest.raises(AssertionError) as local_failure:
+        local.assert_saved(description="something else")
+    assert str(remote_failure.value) == str(local_failure.value)
+
+
+def test_the_testcontainers_example_runs_against_the_image(engine: Engine, image: str) -> None:
+    env = {
+        **engine.env,
+        "MOCKSERVER_IMAGE": image,
+        "MOCKSERVER_HOST_NETWORK": "1",  # an engine these tests start has no bridge network
+        "TESTCONTAINERS_RYUK_DISABLED": "true",  # the reaper's image is not pulled; the container goes on exit
+    }
+    done = run_pytest(env, "-m", "container", str(EXAMPLES / "test_howto_containers.py"))
+    assert done.returncode == 0, tail(done.stdout + done.stderr, 40)
+    assert "1 passed" in done.stdout
