@@ -33,6 +33,7 @@ from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.storage.state import State, Storage
 from mockserver.core.summary import loggable_result, summarise
 from mockserver.core.tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
+from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.contract import Contract, ContractSet
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
 from mockserver.core.vocabulary.journal import CallList
@@ -42,7 +43,7 @@ class Fake(Assertions, FaultInjection):
     """One fake SuperOffice tenant: contracts, settings and state, without any networking.
 
     `storage` says where the state lives; by default memory, or the SQLite file named by
-    ``settings.state``.
+    ``settings.state``. `budgets` (images, journal) are the ones a tenant shares with its fake.
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class Fake(Assertions, FaultInjection):
         *,
         contracts: ContractSet | None = None,
         storage: Storage | None = None,
+        budgets: tuple[Budget, Budget] | None = None,
         **overrides: Any,
     ):
         base = settings or Settings()
@@ -58,7 +60,8 @@ class Fake(Assertions, FaultInjection):
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
         if storage is None and self.settings.state is not None:
             storage = SqliteStorage(self.settings.state)
-        self.state = State(self.settings.first_id, self.settings.journal_limit, storage, self.settings.image_budget)
+        images, journal = budgets or (Budget(self.settings.image_budget), Budget(self.settings.journal_budget))
+        self.state = State(self.settings.first_id, self.settings.journal_limit, storage, images, journal)
         self.faults = FaultSet()
         self.credentials = auth.load_store(self.settings.credentials)
         self.header_cache = HeaderCache()
@@ -133,7 +136,8 @@ class Fake(Assertions, FaultInjection):
 
     def _new_tenant(self, name: str) -> Fake:
         state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
-        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
+        budgets = (self.state.images.shared, self.state.journal.budget)  # one budget for every tenant
+        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts, budgets=budgets)
 
     # ---- the pipeline ----------------------------------------------------------------------
 

@@ -8,9 +8,12 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import overload
 
+from mockserver.core.vocabulary.bounds import RECORD_CAP, bounded, weight
+from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
 
 DEFAULT_JOURNAL_LIMIT = 10_000
+DEFAULT_JOURNAL_BUDGET = 64 * 1024 * 1024
 
 
 class CallList:
@@ -107,18 +110,27 @@ class CallList:
 
 
 class CallLog:
-    """The journal: records in arrival order, at most `limit` kept (0 = unbounded).
+    """The journal: records in arrival order, at most `limit` kept (0 = unbounded), within a byte budget.
+
+    Each record holds at most `bounds.RECORD_CAP` bytes (a heavier one is cut down as it is
+    journaled, bounds.py), and all records together at most the `budget`'s bytes: past either
+    bound the oldest records go, counted in `dropped`. The budget may be shared with other
+    journals (a fake's tenants, budget.py); the newest record always stays.
 
     An entry may arrive `Pending` (pending.py): its record is built on the first read, under
     the lock, and takes the entry's place; one that falls out unread is never built.
     """
 
-    def __init__(self, limit: int = DEFAULT_JOURNAL_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_JOURNAL_LIMIT, budget: Budget | None = None) -> None:
         if limit < 0:
             raise ValueError(f"journal limit must be 0 (unbounded) or more (got {limit})")
         self.limit = limit
-        self._records: deque[CallRecord | Pending] = deque(maxlen=limit or None)
-        self._lock = threading.Lock()
+        self._records: deque[CallRecord | Pending] = deque()
+        self._weights: deque[int] = deque()  # each entry's bytes (bounds.weight), in step with _records
+        self.held = 0  # the bytes of the records kept, what the budget counts
+        self.budget = budget if budget is not None else Budget(DEFAULT_JOURNAL_BUDGET)
+        self.budget.join(self)
+        self._lock = self.budget.lock
         self._next_seq = 1
         self.dropped = 0
         self.total = 0
@@ -127,6 +139,16 @@ class CallLog:
         self._changed = threading.Condition()
         self._waiting = 0  # waiters inside wait_until: append skips the Condition when there are none
         self._unbuilt = False  # some entry may still be pending
+
+    def share(self, budget: Budget) -> None:
+        """Count this journal's bytes against `budget` from now on (a fake's journals share one)."""
+        with self._lock:
+            self.budget.leave(self)
+            self.budget = budget
+            budget.join(self)
+            self._lock = budget.lock
+        with self._lock:
+            budget.settle()
 
     def next_seq(self) -> int:
         """Reserve the next sequence number."""
@@ -140,28 +162,53 @@ class CallLog:
         with self._lock:
             entry.seq = self._next_seq
             self._next_seq += 1
-            if self.limit and len(self._records) == self.limit:
-                self.dropped += 1
-            self._records.append(entry)
-            self._unbuilt = True
+            kept, size = _admitted(entry)
+            self._records.append(kept)
+            self._weights.append(size)
+            if kept is entry:
+                self._unbuilt = True
             self.total += 1
+            self._fit(size)
         self._appended(entry)
 
     def append(self, record: CallRecord | Pending) -> None:
         with self._lock:
-            if self.limit and len(self._records) == self.limit:
-                self.dropped += 1
+            kept, size = _admitted(record)
             # A seq is reserved before its record is built, so with several threads calling the core a
             # record can arrive after a later one: put it back in seq order (get() relies on it).
             later = []
-            while self._records and self._records[-1].seq > record.seq:
-                later.append(self._records.pop())
-            self._records.append(record)
-            self._records.extend(reversed(later))
-            if type(record) is not CallRecord:
+            while self._records and self._records[-1].seq > kept.seq:
+                later.append((self._records.pop(), self._weights.pop()))
+            self._records.append(kept)
+            self._weights.append(size)
+            for entry, entry_size in reversed(later):
+                self._records.append(entry)
+                self._weights.append(entry_size)
+            if type(kept) is not CallRecord:
                 self._unbuilt = True
             self.total += 1
+            self._fit(size)
         self._appended(record)
+
+    def _fit(self, size: int) -> None:
+        """Count a new entry's bytes; drop the oldest past the limit, and whatever the budget asks (lock held)."""
+        self.budget.charge(self, size)
+        if self.limit and len(self._records) > self.limit:
+            self._drop_oldest()
+        if self.budget.limit and self.budget.held > self.budget.limit:
+            self.budget.settle()
+
+    def _drop_oldest(self) -> None:
+        self._records.popleft()
+        self.budget.charge(self, -self._weights.popleft())
+        self.dropped += 1
+
+    def shed(self) -> bool:
+        """Drop the oldest record for the budget; the newest always stays (lock held)."""
+        if len(self._records) <= 1:
+            return False
+        self._drop_oldest()
+        return True
 
     def _appended(self, record: CallRecord | Pending) -> None:
         # A waiter counts itself in before its first look at the records, so one that is not yet
@@ -238,6 +285,8 @@ class CallLog:
         """Forget the records. Sequence numbers continue unless `reset_seq` (a full reset)."""
         with self._lock:
             self._records.clear()
+            self._weights.clear()
+            self.budget.charge(self, -self.held)
             self.dropped = 0
             if reset_seq:
                 self._next_seq = 1
@@ -247,7 +296,28 @@ class CallLog:
         """Load records saved earlier (persistence)."""
         with self._lock:
             self._records.clear()
-            self._records.extend(records)
-            self._next_seq = next_seq
+            self._weights.clear()
+            self.budget.charge(self, -self.held)
             self.dropped = dropped
             self.total = len(records) + dropped
+            for record in records:
+                kept, size = _admitted(record)
+                self._records.append(kept)
+                self._weights.append(size)
+                self._fit(size)
+            self._next_seq = next_seq
+
+
+def _admitted(entry: CallRecord | Pending) -> tuple[CallRecord | Pending, int]:
+    """The entry as the journal keeps it, and its bytes: one over `RECORD_CAP` is built and cut down now.
+
+    A pending entry that is cut keeps the cut record as its own, so whoever else reads it (the
+    log, the HTTP shell) sees what the journal shows.
+    """
+    size = weight(entry)
+    if size <= RECORD_CAP:
+        return entry, size
+    record = bounded(record_of(entry))
+    if type(entry) is not CallRecord:
+        entry._record = record  # type: ignore[union-attr]
+    return record, weight(record)
