@@ -25,6 +25,7 @@ from mockserver.core.headers import auth
 from mockserver.core.headers.cache import HeaderCache, HeaderFacts, check_header_sizes
 from mockserver.core.headers.locales import parse_select, read_locale
 from mockserver.core.headers.negotiation import error_media, negotiate, request_media
+from mockserver.core.headers.redaction import redact_query
 from mockserver.core.loader import load_contracts
 from mockserver.core.pending import CallFacts
 from mockserver.core.refusals import record_refusal
@@ -152,7 +153,7 @@ class Fake(Assertions, FaultInjection):
         contract, prefix = self.contracts.match(raw.path)
         key, facts = self.header_facts(contract, raw.headers)
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
-        call = CallFacts(started, raw.method, raw.path, prefix, contract, query)
+        call = CallFacts(started, raw.method, raw.path, prefix, contract, redact_query(query))
         headers: dict[str, str] = {}
         try:
             result = self._run(raw, contract, query, call, facts, key)

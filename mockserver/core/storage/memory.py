@@ -53,7 +53,8 @@ class ImageStore(Mapping[int, bytes]):
     describes them and ``images[id]`` raises `ImageEvicted` (a KeyError) rather than "no image".
     When nothing but metadata is left to drop, the oldest metadata goes too: the id is then
     `forgotten` (still answered as evicted, 410, never as unknown). The newest image is always
-    kept, even alone over the budget. Iterating and ``len`` cover the images whose bytes are held.
+    kept, even alone over the budget (the newest of every store sharing the budget: another store
+    may give up all it holds). Iterating and ``len`` cover the images whose bytes are held.
 
     Each field lives in its own dict of atomic values (bytes, int, str, None). Such dicts are
     never tracked by the garbage collector, so stored images add no objects for it to count or
@@ -130,6 +131,7 @@ class ImageStore(Mapping[int, bytes]):
                 self._lowest = blob_id
             self._held += len(data)
             shared = self.shared
+            shared.newest = self
             shared.charge(self, len(data) + metadata_weight(type, description))
             if shared.limit and shared.held > shared.limit:
                 shared.settle()
@@ -148,13 +150,17 @@ class ImageStore(Mapping[int, bytes]):
         self.shared.charge(self, -metadata_weight(self._type.pop(blob_id), self._description.pop(blob_id)))
 
     def shed(self) -> bool:
-        """Give up the oldest bytes, else the oldest metadata; the newest image stays (budget lock held)."""
-        if len(self._order) > 1:
+        """Give up the oldest bytes, else the oldest metadata (budget lock held).
+
+        The newest image of the whole budget (every tenant's) stays; another store may give up all.
+        """
+        keep = self.shared.newest is self
+        if len(self._order) > keep:
             data = self._data.pop(self._order.popleft())
             self._held -= len(data)
             self.shared.charge(self, -len(data))
             return True
-        if not self._known or self._known[0] == self._newest:
+        if not self._known or (keep and self._known[0] == self._newest):
             return False
         blob_id = self._known.popleft()
         self._data.pop(blob_id, None)

@@ -35,6 +35,7 @@ class Budget:
         self.limit = limit
         self.held = 0
         self.shed_count = 0  # items given up to make room, over the budget's life
+        self.newest: Holder | None = None  # the holder that added last: its newest item always stays
         self.lock = threading.RLock()
         self._holders: list[Holder] = []
 
@@ -45,12 +46,17 @@ class Budget:
 
     def leave(self, holder: Holder) -> None:
         with self.lock:
+            if self.newest is holder:
+                self.newest = None
             if holder in self._holders:
                 self._holders.remove(holder)
                 self.held -= holder.held
 
     def charge(self, holder: Holder, size: int) -> None:
-        """`holder` now holds `size` more bytes (negative: fewer). Callers hold `lock`."""
+        """`holder` now holds `size` more bytes (negative: fewer). Callers hold `lock`.
+
+        A holder that adds an item sets `newest` to itself: only that one item is kept whatever the budget.
+        """
         holder.held += size
         self.held += size
 

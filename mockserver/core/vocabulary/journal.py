@@ -115,7 +115,7 @@ class CallLog:
     Each record holds at most `bounds.RECORD_CAP` bytes (a heavier one is cut down as it is
     journaled, bounds.py), and all records together at most the `budget`'s bytes: past either
     bound the oldest records go, counted in `dropped`. The budget may be shared with other
-    journals (a fake's tenants, budget.py); the newest record always stays.
+    journals (a fake's tenants, budget.py); the newest record of them all always stays.
 
     An entry may arrive `Pending` (pending.py): its record is built on the first read, under
     the lock, and takes the entry's place; one that falls out unread is never built.
@@ -192,6 +192,7 @@ class CallLog:
 
     def _fit(self, size: int) -> None:
         """Count a new entry's bytes; drop the oldest past the limit, and whatever the budget asks (lock held)."""
+        self.budget.newest = self
         self.budget.charge(self, size)
         if self.limit and len(self._records) > self.limit:
             self._drop_oldest()
@@ -204,8 +205,8 @@ class CallLog:
         self.dropped += 1
 
     def shed(self) -> bool:
-        """Drop the oldest record for the budget; the newest always stays (lock held)."""
-        if len(self._records) <= 1:
+        """Drop the oldest record for the budget; the newest of all journals sharing it stays (lock held)."""
+        if len(self._records) <= (self.budget.newest is self):
             return False
         self._drop_oldest()
         return True
