@@ -20,7 +20,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,10 @@ from .bodies import PNG_1X1, SAVE_PATH
 
 MIB = 1024 * 1024
 TIMEOUT = 60.0
-SAVE_HEADERS = [("Content-Type", "application/json"), ("Authorization", "Basic " + base64.b64encode(b"ann:pw").decode())]
+SAVE_HEADERS = [
+    ("Content-Type", "application/json"),
+    ("Authorization", "Basic " + base64.b64encode(b"ann:pw").decode()),
+]
 
 
 def rss(pid: int) -> int:
@@ -45,7 +48,7 @@ def free_port() -> int:
         return port
 
 
-def request(port: int, method: str, path: str, body: bytes = b"", headers: list[tuple[str, str]] = ()) -> bytes:  # type: ignore[assignment]
+def request(port: int, method: str, path: str, body: bytes = b"", headers: Sequence[tuple[str, str]] = ()) -> bytes:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
     try:
         conn.putrequest(method, path)

@@ -12,6 +12,7 @@ from mockserver.core.vocabulary.budget import Budget
 
 from ..support import GIF, SAVE_PATH, json_headers, save_body
 
+GET_BLOB = "/api/v1/Agents/BLOB/GetBlobStream"
 KIB = 1024
 MIB = 1024 * KIB
 
@@ -56,7 +57,9 @@ def test_20k_tiny_saves_hold_no_more_than_the_budget() -> None:
     first = images.entry(1)
     assert first is not None and first.forgotten and first.data is None
     status = fake.process(
-        RawRequest.build("POST", "/api/v1/Agents/BLOB/GetBlobStream", headers=json_headers(), body=b'{"BlobEntityId": 1}')
+        RawRequest.build(
+            "POST", "/api/v1/Agents/BLOB/GetBlobStream", headers=json_headers(), body=b'{"BlobEntityId": 1}'
+        )
     ).status
     assert status == 410
 
