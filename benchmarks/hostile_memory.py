@@ -106,29 +106,29 @@ def measure(case: str) -> dict[str, Any]:
                     raise
                 time.sleep(0.1)
         before = rss(server.pid)
+        result: dict[str, Any] = {"case": case, "rss_before_mib": round(before / MIB, 1)}
         started = time.monotonic()
-        CASES[case](port)
-        took = time.monotonic() - started
-        after = rss(server.pid)
-        started = time.monotonic()
-        calls = request(port, "GET", "/_calls")
-        calls_s = time.monotonic() - started
-        request(port, "DELETE", "/_calls")
-        cleared = rss(server.pid)
-        health = json.loads(request(port, "GET", "/_health"))
-        return {
-            "case": case,
-            "rss_before_mib": round(before / MIB, 1),
-            "rss_after_mib": round(after / MIB, 1),
-            "load_s": round(took, 1),
-            "calls_json_bytes": len(calls),
-            "calls_s": round(calls_s, 2),
-            "rss_after_delete_calls_mib": round(cleared / MIB, 1),
-            "budgets": health.get("budgets"),
-        }
+        try:
+            CASES[case](port)
+            result["load_s"] = round(time.monotonic() - started, 1)
+            result["rss_after_mib"] = round(rss(server.pid) / MIB, 1)
+            started = time.monotonic()
+            result["calls_json_bytes"] = len(request(port, "GET", "/_calls"))
+            result["calls_s"] = round(time.monotonic() - started, 2)
+            request(port, "DELETE", "/_calls")
+            result["rss_after_delete_calls_mib"] = round(rss(server.pid) / MIB, 1)
+            result["budgets"] = json.loads(request(port, "GET", "/_health")).get("budgets")
+        except TimeoutError:
+            result["timed_out_after_s"] = round(time.monotonic() - started, 1)
+            result["rss_at_timeout_mib"] = round(rss(server.pid) / MIB, 1)
+        return result
     finally:
         server.terminate()
-        server.wait(10)
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(10)
 
 
 def main() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -129,3 +131,19 @@ def test_the_journal_budget_is_a_setting() -> None:
     assert settings_from_args(build_parser().parse_args(["serve", "--journal-budget", "1G"])).journal_budget == 1024**3
     with pytest.raises(ConfigError, match="journal_budget"):
         Settings(journal_budget=-1)
+
+
+def test_the_state_file_keeps_the_cut_record_too(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    fake = Fake(state=state)
+    description = "S" * (4 * MIB)
+    body = save_body(description=description)
+    assert fake.process(RawRequest.build("POST", SAVE_PATH, headers=json_headers(), body=body)).status == 200
+    fake.release()
+    reopened = Fake(state=state)
+    try:
+        assert reopened.calls.last.description == trimmed(description)
+    finally:
+        reopened.release()
+    rows = sqlite3.connect(state).execute("SELECT length(record) FROM calls").fetchall()
+    assert rows and all(size <= RECORD_CAP for (size,) in rows)

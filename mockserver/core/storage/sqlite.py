@@ -17,8 +17,8 @@ from mockserver.core.storage.records_json import decode_record, encode_record
 from mockserver.core.storage.sqlite_images import SqliteImageStore
 from mockserver.core.storage.store import Store
 from mockserver.core.vocabulary.ids import IdSequence
-from mockserver.core.vocabulary.journal import CallLog
-from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
+from mockserver.core.vocabulary.journal import CallLog, kept_record
+from mockserver.core.vocabulary.records import CallRecord, Pending
 
 
 class PersistentLog(CallLog):
@@ -34,7 +34,7 @@ class PersistentLog(CallLog):
         self.append(entry)
 
     def append(self, entry: CallRecord | Pending) -> None:
-        record = record_of(entry)  # the file keeps the record: built on write
+        record = kept_record(entry)  # the file keeps the record: built on write, within the record cap
         super().append(record)
         if self._store.damage is not None:
             return  # the file takes nothing more (the call was answered so); the record stays in memory

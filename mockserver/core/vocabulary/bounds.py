@@ -35,31 +35,58 @@ def text_weight(text: str) -> int:
 
 
 def _weigh(value: Any) -> int:
-    if type(value) is str:
+    kind = type(value)
+    if kind is str:
         return text_weight(value)
-    if isinstance(value, tuple | list):
+    if value is None or kind is int or kind is bool or kind is float or kind is ImageInfo:
+        return VALUE_OVERHEAD
+    if kind is tuple or kind is list:
         return sum(map(_weigh, value)) + 8 * len(value)
-    if isinstance(value, Mapping):
+    if kind is dict or isinstance(value, Mapping):
         return sum(_weigh(k) + _weigh(v) + 16 for k, v in value.items())
-    if isinstance(value, Violation):
+    if kind is Violation:
         return text_weight(value.location) + text_weight(value.expected) + text_weight(value.got) + 48
     if isinstance(value, str):
         return text_weight(value)
-    if is_dataclass(value) and not isinstance(value, type | ImageInfo):
+    if isinstance(value, tuple | list):
+        return sum(map(_weigh, value)) + 8 * len(value)
+    if is_dataclass(value) and not isinstance(value, type):
         return sum(_weigh(getattr(value, f.name)) for f in fields(value))
     return VALUE_OVERHEAD
 
 
+def _pairs_weight(pairs: tuple[tuple[str, str], ...]) -> int:
+    total = 0
+    for key, value in pairs:
+        total += (len(key) if key.isascii() else text_weight(key)) + 16
+        total += len(value) if value.isascii() else text_weight(value)
+    return total
+
+
+# A client sends the same header set call after call (the header cache hands out the same tuple):
+# its weight is worked out once. The memo keeps the tuple itself, so its id cannot be reused.
+_last_headers: tuple[Any, int] = ((), 0)
+
+
 def weight(entry: Any) -> int:
     """The bytes a journal entry (a `CallRecord` or the facts it will be built from) holds, estimated."""
-    total = RECORD_OVERHEAD + text_weight(entry.path)
-    for pairs in (entry.headers, entry.query):
-        for key, value in pairs:
-            total += text_weight(key) + text_weight(value) + 16
+    global _last_headers
+    headers = entry.headers
+    last, size = _last_headers
+    if headers is not last:
+        size = _pairs_weight(headers)
+        _last_headers = (headers, size)
+    path = entry.path
+    total = RECORD_OVERHEAD + size + (len(path) if path.isascii() else text_weight(path))
+    if entry.query:
+        total += _pairs_weight(entry.query)
     if entry.select:
         total += _weigh(entry.select)
-    if entry.request:
-        total += _weigh(entry.request)
+    request = entry.request
+    if request:
+        for key, value in request.items():
+            total += len(key) + 16
+            total += len(value) if type(value) is str and value.isascii() else _weigh(value)
     if entry.warnings:
         total += _weigh(entry.warnings)
     if entry.violations:

@@ -216,6 +216,12 @@ class CallLog:
             self._next_seq = next_seq
 
 
+def kept_record(entry: CallRecord | Pending) -> CallRecord:
+    """The record of `entry` as a journal keeps it: built now, and cut down to `RECORD_CAP` if heavier."""
+    kept = _admitted(entry)[0]
+    return record_of(kept)
+
+
 def _admitted(entry: CallRecord | Pending) -> tuple[CallRecord | Pending, int]:
     """The entry as the journal keeps it, and its bytes: one over `RECORD_CAP` is built and cut down now.
 
@@ -231,4 +237,4 @@ def _admitted(entry: CallRecord | Pending) -> tuple[CallRecord | Pending, int]:
     return record, weight(record)
 
 
-__all__ = ["DEFAULT_JOURNAL_BUDGET", "DEFAULT_JOURNAL_LIMIT", "CallList", "CallLog"]
+__all__ = ["DEFAULT_JOURNAL_BUDGET", "DEFAULT_JOURNAL_LIMIT", "CallList", "CallLog", "kept_record"]
