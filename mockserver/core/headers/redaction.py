@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus
 
-from mockserver.core.vocabulary.printable import printable
+from mockserver.core.vocabulary._printable import printable
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "so-apptoken", "x-xsrf-token"})
 REDACTED = "<redacted>"
@@ -50,7 +50,7 @@ SHORTEST_SCRUBBED = 3
 def redact_headers(headers: Any) -> tuple[tuple[str, str], ...]:
     """Copy headers with every secret value replaced; the Authorization scheme stays visible.
 
-    The copy is what a record keeps, so its text is made printable (printable.py).
+    The copy is what a record keeps, so its text is made printable (_printable.py).
     """
     out = []
     for key, value in headers.items():

@@ -24,7 +24,7 @@ class CallLog:
     bound the oldest records go, counted in `dropped`. The budget may be shared with other
     journals (a fake's tenants, budget.py); the newest record of them all always stays.
 
-    An entry may arrive `Pending` (pending.py): its record is built on the first read, under
+    An entry may arrive `Pending` (exchange.CallFacts): its record is built on the first read, under
     the lock, and takes the entry's place; one that falls out unread is never built.
     """
 
@@ -64,38 +64,37 @@ class CallLog:
             self._next_seq += 1
             return seq
 
-    def add(self, entry: Pending) -> None:
-        """Journal a pending entry under the next sequence number (set on it here)."""
-        with self._lock:
-            entry.seq = self._next_seq
-            self._next_seq += 1
-            kept, size = _admitted(entry)
-            self._records.append(kept)
-            self._weights.append(size)
-            if kept is entry:
-                self._unbuilt = True
-            self.total += 1
-            self._fit(size)
-        self._appended(entry)
+    def append(self, entry: CallRecord | Pending) -> None:
+        """Journal one call, dropping the oldest past the limit or the budget.
 
-    def append(self, record: CallRecord | Pending) -> None:
+        A pending entry not numbered yet (seq 0: the fake's own calls) takes the next sequence
+        number here. One numbered already (its seq reserved with `next_seq`, as the proxy does) goes
+        in seq order: with several threads calling the core, a record can arrive after a later one,
+        and `get` relies on the order. An entry over `RECORD_CAP` is built and cut down here.
+        """
         with self._lock:
-            kept, size = _admitted(record)
-            # A seq is reserved before its record is built, so with several threads calling the core a
-            # record can arrive after a later one: put it back in seq order (get() relies on it).
-            later = []
-            while self._records and self._records[-1].seq > kept.seq:
-                later.append((self._records.pop(), self._weights.pop()))
-            self._records.append(kept)
-            self._weights.append(size)
-            for entry, entry_size in reversed(later):
-                self._records.append(entry)
-                self._weights.append(entry_size)
+            if entry.seq == 0 and isinstance(entry, Pending):
+                entry.seq = self._next_seq
+                self._next_seq += 1
+            kept, size = _admitted(entry)
+            records, weights = self._records, self._weights
+            if records and records[-1].seq > kept.seq:
+                later = []
+                while records and records[-1].seq > kept.seq:
+                    later.append((records.pop(), weights.pop()))
+                records.append(kept)
+                weights.append(size)
+                for earlier, earlier_size in reversed(later):
+                    records.append(earlier)
+                    weights.append(earlier_size)
+            else:
+                records.append(kept)
+                weights.append(size)
             if type(kept) is not CallRecord:
                 self._unbuilt = True
             self.total += 1
             self._fit(size)
-        self._appended(record)
+        self._appended(entry)
 
     def _fit(self, size: int) -> None:
         """Count a new entry's bytes; drop the oldest past the limit, and whatever the budget asks (lock held)."""
