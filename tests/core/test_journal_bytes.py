@@ -14,7 +14,7 @@ from mockserver.core.body.binding import LISTED
 from mockserver.core.config import env_overrides
 from mockserver.core.vocabulary.bounds import PAIRS_KEPT, RECORD_CAP, TEXT_KEPT, trimmed, weight
 from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_BUDGET, CallLog
-from mockserver.tools.cli import build_parser, settings_from_args
+from mockserver.tools.cli import build_parser, settings_and_sources
 
 from ..support import SAVE_PATH, json_headers, save_body
 
@@ -128,7 +128,8 @@ def test_isolated_tenants_share_one_journal_budget() -> None:
 def test_the_journal_budget_is_a_setting() -> None:
     assert Settings().journal_budget == DEFAULT_JOURNAL_BUDGET == 64 * MIB
     assert env_overrides({"MOCKSERVER_JOURNAL_BUDGET": "8M"}) == {"journal_budget": 8 * MIB}
-    assert settings_from_args(build_parser().parse_args(["serve", "--journal-budget", "1G"])).journal_budget == 1024**3
+    args = build_parser().parse_args(["serve", "--journal-budget", "1G"])
+    assert settings_and_sources(args)[0].journal_budget == 1024**3
     with pytest.raises(ConfigError, match="journal_budget"):
         Settings(journal_budget=-1)
 

@@ -66,10 +66,10 @@ def test_20k_tiny_saves_hold_no_more_than_the_budget() -> None:
 
 def test_the_pillow_verdicts_are_a_bounded_few() -> None:
     fake = Fake()
-    for n in range(image_checks._VERDICTS_SIZE + 20):
+    for n in range(image_checks._VERDICTS.size + 20):
         body = save_body(image=tiny_gif(n))
         assert fake.process(RawRequest.build("POST", SAVE_PATH, headers=json_headers(), body=body)).status == 200
-    assert len(image_checks._VERDICTS) == image_checks._VERDICTS_SIZE
+    assert len(image_checks._VERDICTS) == image_checks._VERDICTS.size
 
 
 def test_a_long_description_counts_against_the_budget() -> None:
