@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install install-run serve test fuzz lint format bench bench-anchors clean docs docs-serve screenshots
+.PHONY: install install-run serve test fuzz lint format bench bench-anchors clean docs docs-serve docs-screenshots screenshots
 
 # `make serve` installs what serving needs and nothing more; `make test` adds the test and dev tools.
 install-run: $(VENV)/.installed-run
@@ -61,6 +61,11 @@ docs: install
 
 docs-serve: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve $(ARGS)
+
+# The built site at 1280 px in headless Chromium: one full-length PNG a page in site-screenshots/ to
+# look at, and the layout checks of tests/docs/test_layout.py (no identifier broken, nothing scrolling sideways).
+docs-screenshots: install
+	MOCKSERVER_DOCS_SHOTS=$(CURDIR)/site-screenshots $(PY) -m pytest -q -p no:cacheprovider tests/docs/test_layout.py
 
 # docs/img/calls-page.png: a real fake, real calls, the /_calls page in headless Chromium.
 screenshots: install

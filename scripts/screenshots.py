@@ -24,6 +24,8 @@ import urllib.request
 import zlib
 from pathlib import Path
 
+from PIL import Image, ImageChops
+
 from mockserver import ThreadedFakeServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,6 +122,20 @@ def screenshot(url: str, out: Path, width: int = 1200, height: int = 800) -> Non
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0 or not out.is_file():
         raise SystemExit(f"screenshots: chromium exited {done.returncode}:\n{done.stderr[-2000:]}")
+    trim(out)
+
+
+MARGIN = 16  # px of background kept below the content
+
+
+def trim(path: Path) -> None:
+    """Cut the window's empty background below the page's content, so no blank band follows the picture."""
+    with Image.open(path) as shot:
+        image = shot.convert("RGB")
+    background = Image.new("RGB", image.size, image.getpixel((image.width - 1, image.height - 1)))
+    box = ImageChops.difference(image, background).getbbox()
+    if box is not None and box[3] + MARGIN < image.height:
+        image.crop((0, 0, image.width, box[3] + MARGIN)).save(path, optimize=True)
 
 
 def main(argv: list[str]) -> int:

@@ -28,7 +28,7 @@ from mockserver.tools.cli import build_parser
 
 GENERATED_NOTE = "<!-- Generated at build time by docs/hooks/reference.py; edit the code, not this page. -->"
 LIMITS_MARKER = "<!-- generated:limits -->"
-HELP_COLUMNS = "100"
+HELP_COLUMNS = "80"  # what a code block holds at 1280 px without wrapping
 KINDS = {
     "str": "text",
     "int": "whole number",
@@ -81,9 +81,10 @@ def option_of(f: Field[Any]) -> str:
         return f"`{option_name(f.name).removesuffix('s')} HOST` (repeat it)"
     if f.metadata["kind"] == "bool":
         return f"`{option_name(f.name)}`"
+    # The option and its value as two identifiers, so a narrow cell breaks between them.
     if f.metadata["kind"] == "choice":
-        return f"`{option_name(f.name)} {'|'.join(f.metadata['choices'])}`"
-    return f"`{option_name(f.name)} {f.name.upper()}`"
+        return f"`{option_name(f.name)}` `{'|'.join(f.metadata['choices'])}`"
+    return f"`{option_name(f.name)}` `{f.name.upper()}`"
 
 
 def accepted(f: Field[Any]) -> str:
@@ -132,7 +133,7 @@ def configuration_page() -> str:
             "## From Python and pytest",
             "",
             f"The keywords are the field names: {names}. A misspelt keyword is an error, in the marker too",
-            "(`@pytest.mark.superoffice got unknown setting(s) ...`). Besides these the marker takes",
+            "(`@pytest.mark.superoffice got unknown keyword(s) ...`). Besides these the marker takes",
             "`faults=[...]` ([faults](../faults-and-state.md)); the fixtures default `port` to `0`.",
             "`mockserver serve` prints every setting in force at start, each with where it came from",
             "(default, `env MOCKSERVER_...` or `flag --...`), and `GET /_health` answers them under",
@@ -306,6 +307,63 @@ LIMITS = (
         "`503` with `Retry-After: 1`; the connection is closed",
     ),
     Limit(
+        "room for small bodies",
+        lambda: (
+            f"1/{importlib.import_module('mockserver.http.body').SMALL_RESERVE_SHARE} of the bodies' room, "
+            f"for bodies up to {human_size(importlib.import_module('mockserver.http.body').SMALL_BODY)}"
+        ),
+        "`http.body.SMALL_RESERVE_SHARE`, `http.body.SMALL_BODY` (never below one body of `max_body_size`)",
+        "larger bodies together get `503` with `Retry-After: 1` before they reach it, so uploads that "
+        "fill the room and stall never starve the usual small save",
+    ),
+    Limit(
+        "a slow request body",
+        setting("min_body_rate", lambda v: f"{human_size(v)} a second" if v else "off"),
+        "`min_body_rate` (`0`: off), applied once a body has had "
+        + (constant("mockserver.core.config", "BODY_RATE_GRACE", seconds)() or "")
+        + " (`core.config.BODY_RATE_GRACE`)",
+        "`408` (`TimeoutException`) naming the bytes that came in how long; the connection is closed and "
+        "the body's share of the room given back; journaled",
+    ),
+    Limit(
+        "a request's line and headers",
+        setting("header_timeout", seconds),
+        "`header_timeout`, from the request's first byte (the connection's opening, for its first request)",
+        "`408` (`TimeoutException`) and the connection closed; not journaled: no request was read",
+    ),
+    Limit(
+        "an idle keep-alive connection",
+        setting("idle_timeout", seconds),
+        "`idle_timeout`",
+        "the connection is closed (a client opens a new one)",
+    ),
+    Limit(
+        "connections open at once",
+        lambda: (
+            "the open-file limit less "
+            + f"{importlib.import_module('mockserver.http.connections').FD_RESERVE_MIN} or a "
+            + f"{importlib.import_module('mockserver.http.connections').FD_RESERVE_SHARE}th of it, "
+            + "whichever is more (`/_health` and the start banner say how many)"
+        ),
+        "`max_connections` (`0`: from the open-file limit)",
+        "the connection longest waiting for a request's head is closed with a `408` to make room, or else "
+        "the oldest idle keep-alive one, quietly; when every connection is busy with a request, the new one "
+        "gets `503` with `Retry-After: 1`",
+    ),
+    Limit(
+        "file descriptors",
+        lambda: "the process's open-file limit (`ulimit -n`)",
+        "the system; the start banner and `/_health` (`connections.open_file_limit`) say it",
+        "a call that needs one more gets `503` (`ServiceUnavailableException`, `Retry-After: 1`) naming "
+        "the limit, journaled; never a `500`",
+    ),
+    Limit(
+        "the same traceback in the log",
+        constant("mockserver.http.logs", "INTERVAL", lambda v: f"once every {v:g} s"),
+        "`http.logs.INTERVAL` (`mockserver serve` and `mockserver proxy`)",
+        "repeats are dropped and counted; the next one logged says how many were dropped",
+    ),
+    Limit(
         "images kept: bytes, metadata (description and type included), every tenant's together",
         setting("image_budget", human_size),
         "`image_budget` (`0`: no limit); held and shed in `/_health` under `budgets.images`",
@@ -435,7 +493,15 @@ LIMITS = (
         "one upstream call of the proxy",
         constant("mockserver.http.upstream", "DEFAULT_TIMEOUT", seconds),
         "`mockserver proxy --timeout`",
-        "`502` in SuperOffice's error shape, journaled as drift `no_answer`",
+        "`502` in SuperOffice's error shape, journaled as drift `no_answer`; an answer being passed on "
+        "is cut short (the connection closes without its end)",
+    ),
+    Limit(
+        "an upstream answer the proxy keeps to check and journal",
+        constant("mockserver.http.upstream", "KEPT_ANSWER", human_size),
+        "`http.upstream.KEPT_ANSWER`, within `max_body_memory`",
+        "the rest is passed on as it comes, one chunk held at a time; the checks of the body's content "
+        "are skipped ([proxy](proxy.md))",
     ),
     Limit(
         "a compressed upstream answer checked by the proxy",
@@ -481,3 +547,19 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     if LIMITS_MARKER in markdown:
         markdown = markdown.replace(LIMITS_MARKER, limits_table())
     return markdown
+
+
+# ---- identifiers stay whole ----------------------------------------------------------------------
+
+# Inline code (a setting, an option, a path, a command, a JSON value): each of its words is kept on
+# one line (extra.css), so a line breaks only at a space of it, never inside `--log-format`.
+INLINE_CODE = re.compile(r"<code>([^<]+)</code>")
+WORD = re.compile(r"\S+")
+
+
+def _whole_words(match: re.Match[str]) -> str:
+    return '<code class="words">' + WORD.sub(r'<span class="w">\g<0></span>', match.group(1)) + "</code>"
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Any) -> str:
+    return INLINE_CODE.sub(_whole_words, html)

@@ -34,6 +34,15 @@ def _text(value: object) -> str:
     return "none" if value is None else repr(value)
 
 
+def _sent(record: CallRecord, name: str, value: object) -> str:
+    """What a call sent for a body property; a refused value is not bound, so its violation says what it was."""
+    if value is None:
+        for violation in record.violations:
+            if violation.location == f"body.{name}" and violation.got:
+                return violation.got
+    return _text(value)
+
+
 def _image_text(info: ImageInfo | None) -> str:
     if info is None:
         return "no image"
@@ -57,12 +66,17 @@ def _expectations(type: str | None, description: str | None, image: bytes | None
     fields = [_Field("outcome", "accepted", _outcome_text, lambda r: r.accepted)]
     if type is not None:
         fields.append(
-            _Field("Type", repr(type), lambda r: _text(r.type), lambda r: (r.type or "").lower() == type.lower())
+            _Field(
+                "Type", repr(type), lambda r: _sent(r, "Type", r.type), lambda r: (r.type or "").lower() == type.lower()
+            )
         )
     if description is not None:
         fields.append(
             _Field(
-                "Description", repr(description), lambda r: _text(r.description), lambda r: r.description == description
+                "Description",
+                repr(description),
+                lambda r: _sent(r, "Description", r.description),
+                lambda r: r.description == description,
             )
         )
     if image is not None:
@@ -120,6 +134,7 @@ class Assertions:
         `type` compares case-insensitively, `image` by content (sha256). With `count`, exactly
         that many matching calls must have arrived.
         """
+        __tracebackhide__ = True  # a failure shows the test's line and this message, not the library's source
         fields = _expectations(type, description, image, blob_id)
         # Only saves: ChangePersonImage and GetBlobStream records carry a blob id too.
         calls = self.calls.filter(operation="SaveImageStream")
@@ -140,6 +155,7 @@ class Assertions:
 
     def assert_no_violations(self) -> None:
         """Assert no call was rejected; the message lists every violation of every rejected call."""
+        __tracebackhide__ = True
         rejected = self.calls.rejected
         if rejected:
             head = f"Expected no rejected calls, but {len(rejected)} of {len(self.calls)} were rejected:"
@@ -147,6 +163,7 @@ class Assertions:
 
     def assert_no_warnings(self) -> None:
         """Assert no call drew a warning (what `strict=True` would have rejected)."""
+        __tracebackhide__ = True
         warned = self.calls.filter(lambda r: bool(r.warnings))
         if warned:
             head = f"Expected no warnings, but {len(warned)} of {len(self.calls)} calls had some:"
@@ -158,6 +175,7 @@ class Assertions:
         Works whether the fake serves in this loop or from a thread. Returns the matching calls;
         raises AssertionError naming what did arrive when `timeout` seconds pass first.
         """
+        __tracebackhide__ = True
         loop = asyncio.get_running_loop()
         arrived = asyncio.Event()
         journal = self.journal
@@ -193,6 +211,7 @@ class Assertions:
 
         `serving_loop` is the loop that answers the fake's requests: waiting in it would block it.
         """
+        __tracebackhide__ = True
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:

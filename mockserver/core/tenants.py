@@ -44,6 +44,20 @@ def stored_tenants(state: Path) -> list[str]:
     return found
 
 
+def check_tenant_name(name: str) -> None:
+    """A 400 for a name that is not one path segment of letters, digits, '.', '_' or '-'."""
+    if not TENANT_NAME.fullmatch(name):
+        raise ApiError(
+            400,
+            [
+                Violation(
+                    "path", "a tenant prefix of letters, digits, '.', '_' or '-' (as /Cust12345)", preview(name, 40)
+                )
+            ],
+            message=f"{preview(name, 40)} is not a tenant prefix this fake can isolate.",
+        )
+
+
 class Tenants(Generic[T]):
     """Tenant name → its fake, made on first use, at most `limit` of them."""
 
@@ -59,16 +73,7 @@ class Tenants(Generic[T]):
         found = self._by_key.get(key)
         if found is not None:
             return found[1]
-        if not TENANT_NAME.fullmatch(name):
-            raise ApiError(
-                400,
-                [
-                    Violation(
-                        "path", "a tenant prefix of letters, digits, '.', '_' or '-' (as /Cust12345)", preview(name, 40)
-                    )
-                ],
-                message=f"{preview(name, 40)} is not a tenant prefix this fake can isolate.",
-            )
+        check_tenant_name(name)
         with self._lock:
             found = self._by_key.get(key)
             if found is not None:

@@ -13,6 +13,7 @@ from ..core.fake import Fake
 from ..core.vocabulary.errors import ApiError
 from .body import (
     BUDGET_KEY,
+    HANG_UP,
     BodyBudget,
     Hold,
     answer_and_hang_up,
@@ -25,7 +26,7 @@ from .body import (
 )
 from .debug import add_debug_routes, unknown_route
 from .faults import act_out
-from .responses import FAKE_KEY, record_json, to_response
+from .responses import FAKE_KEY, call_ref, record_json, to_response
 
 log = logging.getLogger("mockserver")
 # Decoding a body of several MiB (8 million XML elements fit in 32 MiB) takes seconds: a body
@@ -57,7 +58,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
                 hang_up = expects_continue(request) and not request.content.at_eof()
                 return await _answer(request, early, hang_up=hang_up)
             await grant_continue(request)
-            body, problem = await read_body(request, limit, hold)
+            body, problem = await read_body(request, limit, hold, fake.settings.min_body_rate)
         raw = _raw(request, body, problem)
         # A big body takes a while to decode: on a worker thread, so other clients are answered meanwhile.
         if len(body) > THREAD_BODY_SIZE:
@@ -68,7 +69,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
         del body  # the core has emptied a bytearray body; let go of a bytes one before answering
     finally:
         hold.release()
-    return await _answer(request, outcome, hang_up=problem is not None and problem.status in (413, 503))
+    return await _answer(request, outcome, hang_up=problem is not None and problem.status in HANG_UP)
 
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
@@ -76,9 +77,10 @@ def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError 
 
 
 async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = False) -> web.StreamResponse:
-    settings = request.app[FAKE_KEY].settings
+    root = request.app[FAKE_KEY]
+    settings = root.settings
     if settings.log_calls:
-        log_call(outcome, settings.log_format)
+        log_call(outcome, settings.log_format, root)
     if outcome.fault is not None:  # injected: delay, drop or truncate happen on the socket
         return await act_out(outcome.fault, request, outcome)
     response = to_response(outcome)
@@ -87,11 +89,14 @@ async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = Fal
     return response
 
 
-def log_call(outcome: Outcome, fmt: str = "text") -> None:
-    """One line per call: readable text, or (``log_format="json"``) the record as /_calls shows it."""
+def log_call(outcome: Outcome, fmt: str, root: Fake) -> None:
+    """One line per call: readable text, or (``log_format="json"``) the record as /_calls shows it.
+
+    A text line starts with the call's reference (``#3``, ``Cust2#1``), unique across tenants.
+    """
     r = outcome.record
     if fmt == "json":
-        log.info("%s", encode_json(record_json(r)).decode("utf-8", "backslashreplace"))
+        log.info("%s", encode_json(record_json(r, root)).decode("utf-8", "backslashreplace"))
         return
     if r.accepted:
         detail = f"id {r.blob_id}" if r.blob_id is not None else "ok"
@@ -100,7 +105,7 @@ def log_call(outcome: Outcome, fmt: str = "text") -> None:
     if r.warnings:
         more = f" (+{len(r.warnings) - 1} more)" if len(r.warnings) > 1 else ""
         detail += f"; warning: {r.warnings[0].message}{more}"
-    log.info("#%d %s %s -> %d %s", r.seq, r.method, r.path, r.status, detail)
+    log.info("%s %s %s -> %d %s", call_ref(root, r), r.method, r.path, r.status, detail)
 
 
 def build_app(fake: Fake) -> web.Application:
@@ -108,7 +113,7 @@ def build_app(fake: Fake) -> web.Application:
     settings = fake.settings
     app = web.Application(client_max_size=settings.max_body_size)
     app[FAKE_KEY] = fake
-    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size), settings.max_body_size)
     add_debug_routes(app, tenants=fake.tenants is not None)
     app.router.add_route("*", "/{tail:.*}", agent_handler, expect_handler=hold_continue)
     return app

@@ -10,7 +10,16 @@ from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.journal import CallList
 from ..core.vocabulary.records import CallRecord
 from .page import View, render_calls
-from .responses import error_response, fake_of, json_response, record_json, tenant_name, whole_number
+from .responses import (
+    call_ref,
+    error_response,
+    fake_of,
+    json_response,
+    record_json,
+    root_of,
+    tenant_name,
+    whole_number,
+)
 
 FILTERS = ("since", "limit", "outcome", "tenant")
 OUTCOMES = ("accepted", "rejected")
@@ -77,6 +86,7 @@ def _view(request: web.Request) -> View:
     return View(
         lambda r: f"/{tenant_name(r)}" if owner(r) is not fake else "",
         lambda r: r.blob_id is not None and r.blob_id in owner(r).images,
+        lambda r: call_ref(fake, r),
     )
 
 
@@ -101,7 +111,8 @@ async def list_calls(request: web.Request) -> web.Response:
                 "Cache-Control": "no-store",
             },
         )
-    return json_response({"calls": [record_json(r) for r in calls], "dropped": fake.state.journal.dropped})
+    root = root_of(request)
+    return json_response({"calls": [record_json(r, root) for r in calls], "dropped": fake.state.journal.dropped})
 
 
 async def clear_calls(request: web.Request) -> web.Response:
@@ -128,4 +139,4 @@ async def one_call(request: web.Request) -> web.Response:
                 message=f"No call #{seq} in the journal.",
             )
         )
-    return json_response(record_json(record))
+    return json_response(record_json(record, root_of(request)))

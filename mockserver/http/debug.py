@@ -20,6 +20,7 @@ from ..core.storage.errors import evicted_error
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.images import content_type
 from .calls import clear_calls, list_calls, one_call
+from .connections import CONNECTIONS_KEY
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
 from .responses import error_response, fake_of, json_response, root_of, whole_number
@@ -34,13 +35,19 @@ IMAGE_CHUNK = 256 * 1024
 
 
 def _authorised(request: web.Request, token: str) -> bool:
-    expected = token.encode()
+    expected = as_sent(token)
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), expected):
+    if scheme.lower() == "bearer" and hmac.compare_digest(as_sent(value.strip()), expected):
         return True
     given = request.query.get("token")
-    return given is not None and hmac.compare_digest(given.encode(), expected)
+    return given is not None and hmac.compare_digest(as_sent(given), expected)
+
+
+def as_sent(text: str) -> bytes:
+    """A header or query value as bytes to compare: aiohttp keeps bytes that are not UTF-8 as lone
+    surrogates (``\\xff`` arrives as ``'\\udcff'``), which a plain ``encode()`` refuses with a 500."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) -> Handler:
@@ -132,9 +139,14 @@ async def reset(request: web.Request) -> web.Response:
 
 async def health(request: web.Request) -> web.Response:
     """What is running: version, uptime, the settings in force (no secrets), tenants and counts."""
-    fake = fake_of(request)
-    tenants = list(fake.tenants.items()) if fake.tenants is not None and "tenant" not in request.match_info else []
-    everyone = [fake, *(t for _name, t in tenants)]
+    fake, root = fake_of(request), root_of(request)
+    tenants = list(root.tenants.items()) if root.tenants is not None else []
+    # At the root the counts are every tenant's; under /{tenant}/_health, that tenant's alone.
+    everyone = [fake] if fake is not root else [fake, *(t for _name, t in tenants)]
+    about = {"mode": root.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]}
+    if fake is not root:
+        about["tenant"] = fake.name
+        about["exists"] = root.tenants is not None and root.tenants.find(fake.name) is fake
     return json_response(
         {
             "status": "ok",
@@ -145,9 +157,10 @@ async def health(request: web.Request) -> web.Response:
             "images": sum(len(f.images) for f in everyone),
             "faults": sum(len(f.faults) for f in everyone),
             "budgets": budgets_status(fake),
-            "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
-            "settings": fake.settings.public(),
-            "debug_routes": debug_routes_status(fake.settings),
+            "tenants": about,
+            "settings": root.settings.public(),  # a tenant runs with the whole fake's settings
+            "debug_routes": debug_routes_status(root.settings),
+            "connections": connections.to_json() if (connections := request.app.get(CONNECTIONS_KEY)) else None,
         }
     )
 

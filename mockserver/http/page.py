@@ -115,7 +115,7 @@ def _row(r: CallRecord, view: View, token: str | None) -> str:
     seq_link = _e(_url(f"{view.base(r)}/_calls/{r.seq}", token))
     return (
         f'<tr class="call {r.outcome}" data-seq="{r.seq}" data-status="{r.status}">'
-        f'<td><a href="{seq_link}">#{r.seq}</a><div class="muted" title="{_e(full)}">{_e(short)}</div></td>'
+        f'<td><a href="{seq_link}">{_e(view.ref(r))}</a><div class="muted" title="{_e(full)}">{_e(short)}</div></td>'
         f"<td>{_request_cell(r)}</td><td>{_body_cell(r)}</td>"
         f"<td>{_image_cell(r, view, token)}</td><td>{_auth_cell(r)}</td>"
         f'<td class="outcome">{_outcome_cell(r)}</td></tr>'
@@ -128,6 +128,7 @@ class View:
 
     base: Callable[[CallRecord], str]
     has_image: Callable[[CallRecord], bool]
+    ref: Callable[[CallRecord], str] = lambda r: f"#{r.seq}"  # `Cust2#1` where tenants mix
 
 
 def render_calls(

@@ -11,10 +11,13 @@ from aiohttp import web
 from ..core.body.codecs import encode_json
 from ..core.exchange import Outcome
 from ..core.fake import Fake
+from ..core.tenants import check_tenant_name
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.records import CallRecord
 
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
+# Methods of the /_ routes that only read (DELETE /_calls of a tenant with no call clears nothing).
+READING = frozenset({"GET", "HEAD", "DELETE"})
 # ASCII digits only ("²".isdigit() is True, int("²") fails) and at most 18 of them, so every id
 # fits SQLite's 64-bit integers and int() never meets Python's limit on digits.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
@@ -37,6 +40,9 @@ def fake_of(request: web.Request) -> Fake:
             [Violation("path", "a debug route without a tenant prefix (tenants are shared)", preview(name, 40))],
             message=f"This fake shares one state between prefixes; /{preview(name, 40)}/_… needs --tenants isolated.",
         )
+    if request.method in READING:  # reading never makes a tenant: one with no call yet reads as empty
+        check_tenant_name(name)
+        return root.tenants.find(name) or root.unmade_tenant(name)
     return root.tenants.get(name)
 
 
@@ -64,9 +70,20 @@ def tenant_name(record: CallRecord) -> str:
     return record.prefix.strip("/")
 
 
-def record_json(record: CallRecord) -> dict[str, Any]:
-    """A record as /_calls shows it: its own fields and the tenant it belongs to."""
-    return {**record.to_json(), "tenant": tenant_name(record)}
+def call_ref(root: Fake, record: CallRecord) -> str:
+    """A record's reference, unique across the fake: ``#3``, or ``Cust2#1`` for a call of isolated tenant Cust2.
+
+    Every isolated tenant numbers its own calls from 1, so where several tenants' calls are shown
+    together (the root /_calls, the log) the seq alone would repeat.
+    """
+    name = tenant_name(record)
+    owner = root.tenants.find(name) if root.tenants is not None and name else None
+    return f"{owner.name}#{record.seq}" if owner is not None else f"#{record.seq}"
+
+
+def record_json(record: CallRecord, root: Fake) -> dict[str, Any]:
+    """A record as /_calls shows it: its own fields, its reference and the tenant it belongs to."""
+    return {**record.to_json(), "ref": call_ref(root, record), "tenant": tenant_name(record)}
 
 
 def whole_number(raw: str) -> int | None:

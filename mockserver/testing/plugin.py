@@ -6,6 +6,7 @@ Registered through the ``pytest11`` entry point, so installing the package is al
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,24 @@ from ..core.vocabulary.contract import ContractSet
 from ..core.vocabulary.errors import ConfigError
 from .server import FakeServer, ThreadedFakeServer
 
+try:
+    import pytest_asyncio
+except ImportError:  # the pytest extra brings it; without it the fixture says so in one line
+    pytest_asyncio = None  # type: ignore[assignment]  # no module: the fallback fixture below
+
 # What the serve command alone decides (its log lines, its event loop) is no fixture's business:
 # those settings say so in their metadata (`shell_only`).
 SETTING_NAMES = fake_setting_names()
 MARKER_KEYWORDS = tuple(sorted((*SETTING_NAMES, "faults")))
 ASYNC_NEEDS = "superoffice_fake_async needs pytest-asyncio: pip install 'mockserver[pytest]'"
+FIXTURES = frozenset({"superoffice_fake", "superoffice_fake_async"})
+# Markers under which some plugin runs an async def test (pytest-asyncio's, anyio's, trio's).
+ASYNC_MARKERS = ("asyncio", "anyio", "trio")
+ASYNC_UNMARKED = (
+    "{name} is an async def test, and pytest-asyncio (installed) runs it only when it is marked: "
+    'add @pytest.mark.asyncio to it, or set asyncio_mode = "auto" in your pytest configuration '
+    "([tool.pytest.ini_options] in pyproject.toml, or asyncio_mode = auto under [pytest] in pytest.ini)."
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -32,6 +46,18 @@ def pytest_configure(config: pytest.Config) -> None:
         + ", ".join(f"{k}=" for k in MARKER_KEYWORDS)
         + " (faults=[{...}, ...] are injected before the test starts)",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
+    """An unmarked async test using our fixtures in strict mode: say what is missing, not "install a plugin"."""
+    if (
+        pytest_asyncio is not None
+        and FIXTURES & set(pyfuncitem.fixturenames)
+        and inspect.iscoroutinefunction(pyfuncitem.obj)
+        and not any(pyfuncitem.get_closest_marker(m) for m in ASYNC_MARKERS)
+    ):
+        pytest.fail(ASYNC_UNMARKED.format(name=pyfuncitem.name), pytrace=False)
 
 
 @functools.cache
@@ -45,19 +71,20 @@ def _settings(request: pytest.FixtureRequest) -> Settings:
     # Closest marker last so it wins: module, class, then function.
     for marker in reversed(list(request.node.iter_markers("superoffice"))):
         if marker.args:
-            raise pytest.UsageError("@pytest.mark.superoffice takes keyword arguments only, e.g. first_id=33")
+            pytest.fail("@pytest.mark.superoffice takes keyword arguments only, e.g. first_id=33", pytrace=False)
         unknown = sorted(set(marker.kwargs) - set(MARKER_KEYWORDS))
         if unknown:
-            raise pytest.UsageError(
+            pytest.fail(
                 f"@pytest.mark.superoffice got unknown keyword(s) {', '.join(unknown)}; "
-                f"known: {', '.join(MARKER_KEYWORDS)}"
+                f"known: {', '.join(MARKER_KEYWORDS)}",
+                pytrace=False,
             )
         values.update({k: v for k, v in marker.kwargs.items() if k != "faults"})
     values.setdefault("port", 0)
     try:
         return Settings(**values)
     except ConfigError as exc:
-        raise pytest.UsageError(f"@pytest.mark.superoffice: {exc}") from None
+        pytest.fail(f"@pytest.mark.superoffice: {exc}", pytrace=False)
 
 
 def _faults(request: pytest.FixtureRequest) -> list[Any]:
@@ -75,12 +102,6 @@ def superoffice_fake(request: pytest.FixtureRequest) -> Iterator[ThreadedFakeSer
     with ThreadedFakeServer(settings, contracts=shared_contracts(settings.contracts)) as fake:
         fake.inject_all(_faults(request))
         yield fake
-
-
-try:
-    import pytest_asyncio
-except ImportError:  # the pytest extra brings it; without it the fixture says so in one line
-    pytest_asyncio = None  # type: ignore[assignment]  # no module: the fallback fixture below
 
 
 if pytest_asyncio is not None:

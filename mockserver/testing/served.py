@@ -36,6 +36,8 @@ class Served:
         if not self._site.started:
             self.port = await self._site.start()
             self.serving_loop = asyncio.get_running_loop()
+            if self.settings.port == 0:  # the settings in force (/_health, the banner) say the port bound
+                self.settings = self.settings.with_(port=self.port)
         return self
 
     async def close(self) -> None:

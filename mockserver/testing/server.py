@@ -7,16 +7,34 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from ..core.config import Settings
 from ..core.fake import Fake
+from ..core.storage.state import Storage
+from ..core.vocabulary.contract import ContractSet
 from ..http.runner import Site
 from .served import Served
 
 
 class FakeServer(Served, Fake):
-    """A fake served in the running event loop. ``async with FakeServer() as fake: fake.url``."""
+    """A fake served in the running event loop. ``async with FakeServer(port=0) as fake: fake.url``."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        contracts: ContractSet | None = None,
+        storage: Storage | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Configure the fake; `start` (or ``async with``) binds and serves it.
+
+        Args:
+            settings: every setting at once; by default `Settings()` (port 8080).
+            contracts: the contracts to serve; by default those `settings.contracts` names, else the packaged ones.
+            storage: where the state lives; by default memory, or the SQLite file `settings.state` names.
+            **overrides: any field of `Settings` by name, over `settings`: ``port=0, first_id=33, strict=True``.
+        """
+        super().__init__(settings, contracts=contracts, storage=storage, **overrides)
         self._site = Site(self)
         self.port: int | None = None
 
@@ -30,8 +48,16 @@ class ThreadedFakeServer(FakeServer):
     ``with ThreadedFakeServer() as fake: requests.post(fake.api_url, ...)``
     """
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        contracts: ContractSet | None = None,
+        storage: Storage | None = None,
+        **overrides: Any,
+    ) -> None:
+        """Configure the fake as `FakeServer` does; `start_thread` (or ``with``) serves it from its own thread."""
+        super().__init__(settings, contracts=contracts, storage=storage, **overrides)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
 

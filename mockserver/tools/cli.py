@@ -15,13 +15,25 @@ from pathlib import Path
 from typing import Any
 
 from ..core import VERSION
-from ..core.config import Settings, env_name, env_overrides, option_name, parse_value, setting_fields, split_hosts
+from ..core.config import (
+    Settings,
+    env_name,
+    env_overrides,
+    option_name,
+    parse_value,
+    setting_fields,
+    shown_value,
+    split_hosts,
+)
 from ..core.loader import contract_files, load_contract
 from ..core.vocabulary.contract import DEFAULT_CONTRACTS_DIR, ContractSet
 from ..core.vocabulary.errors import ConfigError, ContractError, MockServerError
+from ..http.connections import ConnectionLimits
 from ..http.guard import is_loopback
+from ..http.logs import limit_tracebacks
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
+from .helptext import command_parser
 from .openapi import add_parser as _openapi_parser
 from .openapi import cmd_openapi
 from .proxy import add_parser as _proxy_parser
@@ -33,20 +45,12 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _serve_parser(sub: Any) -> None:
-    p = sub.add_parser(
-        "serve",
-        help="run the fake",
-        description="Run the fake. Every option also reads MOCKSERVER_<OPTION> from the environment; "
-        "an option given here wins over the environment, which wins over the default.",
-    )
+    p = command_parser(sub, "serve")
     for f in setting_fields():
         meta = f.metadata
         if not meta["cli"]:
             continue
-        default = "unset" if f.default is None else f.default
-        if meta["kind"] == "size":
-            default = _human_size(getattr(Settings(), f.name))
-        text = f"{meta['help']} (default {default}; env {env_name(f.name)})"
+        text = f"{meta['help']} (default {shown_value(f, f.default)}; env {env_name(f.name)})"
         if meta["kind"] == "bool":
             p.add_argument(option_name(f.name), dest=f.name, action="store_const", const=True, help=text)
         elif meta["kind"] == "hosts":  # --allowed-host, once per host
@@ -57,14 +61,12 @@ def _serve_parser(sub: Any) -> None:
             p.add_argument(option_name(f.name), dest=f.name, choices=meta["choices"], help=text)
         else:
             p.add_argument(option_name(f.name), dest=f.name, metavar=f.name.upper(), type=_reader(f), help=text)
-    p.add_argument("--quiet", action="store_true", help=f"do not log one line per call (env {env_name('log_calls')}=0)")
-
-
-def _human_size(size: int) -> str:
-    for unit, scale in (("G", 1024**3), ("M", 1024**2), ("k", 1024)):
-        if size and size % scale == 0:
-            return f"{size // scale}{unit}"
-    return str(size)
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help=f"log no line per call (by default serve logs one line per call; {env_name('log_calls')}=0 "
+        "is the same as --quiet)",
+    )
 
 
 def _reader(f: Field[Any]) -> Callable[[str], Any]:
@@ -100,15 +102,19 @@ def settings_and_sources(
     return Settings(**values), sources
 
 
-def banner(server: FakeServer, sources: Mapping[str, str]) -> str:
+def banner(server: FakeServer, sources: Mapping[str, str], settings: Settings) -> str:
     """The start banner: the URL, the calls served, and every setting in force with where it came from."""
     names = ", ".join(f"{c.method} {c.path}" for c in server.contracts)
     lines = [
         f"mockserver listening on {server.url} ({server.settings.installation}; {names})",
         f"  version {VERSION}; settings in force (and where each came from):",
     ]
-    for name, value in server.settings.public().items():
-        lines.append(f"  {name} = {value}  ({sources.get(name, 'default')})")
+    for f in setting_fields():
+        value, source = shown_value(f, getattr(server.settings, f.name)), sources.get(f.name, "default")
+        if f.name == "port" and settings.port == 0:
+            source = f"{source}: 0 picks a free port"
+        lines.append(f"  {f.name} = {value}  ({source})")
+    lines.append(f"  {ConnectionLimits.of(server.settings).describe()}")
     return "\n".join(lines)
 
 
@@ -120,7 +126,7 @@ async def _serve(settings: Settings, sources: Mapping[str, str]) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    print(banner(server, sources), flush=True)
+    print(banner(server, sources, settings), flush=True)
     if not is_loopback(settings.host) and not settings.admin_token:
         print(
             f"warning: bound to {settings.host} without --admin-token (MOCKSERVER_ADMIN_TOKEN): anyone who "
@@ -151,6 +157,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
     factory = loop_factory(settings.loop)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(_serve(settings, sources))
     return 0
@@ -200,8 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mockserver {VERSION}")
     sub = parser.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
-    c = sub.add_parser("check", help="validate contract files; name file and key on every problem")
-    c.add_argument("path", nargs="?", type=Path, help="a contract file or folder (default: packaged contracts/)")
+    c = command_parser(sub, "check")
+    c.add_argument("path", nargs="?", type=Path, help="a contract file or folder (default: the packaged contracts)")
     _openapi_parser(sub)
     _verify_parser(sub)
     _proxy_parser(sub)

@@ -18,6 +18,7 @@ from ..core.answering.coverage import error_statuses
 from ..core.headers import media
 from ..core.loader import load_contracts
 from ..core.vocabulary.contract import INT32_MAX, Contract, ContractSet, Property
+from .helptext import command_parser
 
 ERROR_SCHEMA = "SuperOffice.WebApi.Error"
 INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": INT32_MAX}
@@ -198,10 +199,12 @@ def build_document(contracts: ContractSet, server_url: str | None = None) -> dic
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("openapi", help="write an OpenAPI 3.1 document generated from the contracts")
+    p = command_parser(sub, "openapi")
     p.add_argument("--out", type=Path, help="file to write (default: standard output)")
-    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
-    p.add_argument("--server-url", dest="server_url", help="servers[0].url (default http://127.0.0.1:8080)")
+    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts)")
+    p.add_argument(
+        "--server-url", dest="server_url", help="servers[0].url, without /api/v1 (default http://127.0.0.1:8080)"
+    )
 
 
 def cmd_openapi(args: argparse.Namespace) -> int:

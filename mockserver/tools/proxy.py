@@ -18,10 +18,11 @@ from typing import Any
 
 from ..core.config import INSTALLATIONS, Settings, parse_size
 from ..core.vocabulary.errors import MockServerError
+from ..http.connections import ConnectionLimits
+from ..http.logs import limit_tracebacks
 from ..http.upstream import DEFAULT_TIMEOUT
 from ..testing.proxy import ProxyServer
-
-EXIT_DRIFT = 3
+from .helptext import EXIT_DRIFT, command_parser
 
 
 def _size(text: str) -> int:
@@ -32,9 +33,11 @@ def _size(text: str) -> int:
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("proxy", help="forward to a real tenant; check requests and answers against the contracts")
+    p = command_parser(sub, "proxy")
     p.add_argument(
-        "--upstream", required=True, help="the tenant's base URL, e.g. https://sod.superoffice.com/Cust12345"
+        "--upstream",
+        required=True,
+        help="the tenant's URL without /api/v1, e.g. https://sod.superoffice.com/Cust12345",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080, 0 = any free)")
@@ -43,7 +46,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--max-body-size", type=_size, dest="max_body_size", help="body limit, e.g. 32M (default 32M)")
     p.add_argument("--journal-limit", type=int, dest="journal_limit", help="records kept (default 10000, 0 = all)")
     p.add_argument("--admin-token", dest="admin_token", help="require this bearer token on /_ routes")
-    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
+    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per upstream call (default 120)")
     p.add_argument("--ca-file", type=Path, dest="ca_file", help="PEM file of CA certificates to trust as well")
     p.add_argument("--insecure", action="store_true", help="do not verify the upstream's TLS certificate")
@@ -73,6 +76,7 @@ async def _serve(proxy: ProxyServer) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(f"mockserver proxy listening on {proxy.url} -> {proxy.upstream.base}", flush=True)
+    print(f"  {ConnectionLimits.of(proxy.settings).describe()}", flush=True)
     if _exposed(proxy.host) and not proxy.settings.admin_token:
         print(
             f"warning: bound to {proxy.host} without --admin-token: anyone who can reach it can read the journal",
@@ -109,6 +113,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         args.upstream, settings_of(args), ca_file=args.ca_file, insecure=args.insecure, timeout=args.timeout
     )
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     asyncio.run(_serve(proxy))
     summary = proxy.drift.summary()
     print(report(summary), flush=True)

@@ -30,6 +30,7 @@ from ..core.headers import media
 from ..core.loader import load_contracts
 from ..core.vocabulary.contract import INT32_MAX, Contract, Example
 from ..core.vocabulary.errors import preview
+from .helptext import BASE_URL_HELP, command_parser
 
 PLACEHOLDER = "$blob"
 SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
@@ -271,11 +272,11 @@ async def _send_all(
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("verify", help="send the contracts' examples to a server and check its answers")
-    p.add_argument("--base-url", required=True, dest="base_url", help="e.g. https://sod.superoffice.com/Cust12345")
+    p = command_parser(sub, "verify")
+    p.add_argument("--base-url", required=True, dest="base_url", help=BASE_URL_HELP)
     p.add_argument("--auth", help="the Authorization header value, e.g. 'Basic dGplMDpUamUw'")
     p.add_argument("--header", action="append", default=[], metavar="NAME:VALUE", help="an extra header (repeatable)")
-    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts/)")
+    p.add_argument("--contracts", type=Path, help="contract file or folder (default: the packaged contracts)")
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
 
 

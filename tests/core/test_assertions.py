@@ -44,7 +44,7 @@ def test_assert_saved_failure_shows_the_closest_calls_and_each_differing_field()
         "  #2 POST /api/v1/Agents/BLOB/SaveImageStream -> 400 rejected\n"
         "      outcome: expected accepted, got rejected (400: body.Type must be a BlobLinkType name or number "
         "(1-19) (got 'Nope', which is not a BlobLinkType))\n"
-        "      Type: expected 'PersonImage', got none\n"
+        "      Type: expected 'PersonImage', got 'Nope', which is not a BlobLinkType\n"
         "  #1 POST /api/v1/Agents/BLOB/SaveImageStream -> 200 blob id 33\n"
         "      Type: expected 'PersonImage', got 'ProjectImage'\n"
         "      Description: expected 'me', got 'logo'"

@@ -1,6 +1,6 @@
 """Every fenced block of the README and of every page under docs/ is tested, or checked another honest way.
 
-- python, toml: a verbatim part of a file under tests/examples/ (each such file is a test `make test` runs,
+- python, toml, ini: a verbatim part of a file under tests/examples/ (each such file is a test `make test` runs,
   or data one of them reads).
 - yaml: a verbatim part of the compose example, which `make container-test` runs.
 - sh (and shell, bash, console): a verbatim part of a test under tests/examples/ that runs it, or a
@@ -232,7 +232,7 @@ def test_every_block_is_tested_or_checked(block: tuple[Path, str, str, int]) -> 
         test = ROOT / RUN_FROM_PAGE[name(page)]
         assert Path(name(page)).name in test.read_text(encoding="utf-8")
         return
-    if lang in {"python", "toml"}:
+    if lang in {"python", "toml", "ini"}:
         assert any(body in text for text in EXAMPLES.values()), f"{where}: not verbatim in tests/examples:\n{body}"
     elif lang == "yaml":
         assert any(body in text for text in COMPOSE.values()), f"{where}: not verbatim in the compose example"
@@ -268,11 +268,14 @@ def test_every_illustration_and_page_runner_is_still_there() -> None:
         ("docs/auth.md", "test_howto_auth.py"),
         ("docs/auth.md", "credentials.toml"),
         ("README.md", "test_quickstart.py"),
+        ("README.md", "test_quickstart_async.py"),
+        ("README.md", "pytest-asyncio.toml"),
+        ("README.md", "pytest-asyncio.ini"),
     ],
 )
 def test_these_examples_are_shown_whole(page: str, example: str) -> None:
     text = (ROOT / "tests" / "examples" / example).read_text(encoding="utf-8")
-    lang = "toml" if example.endswith(".toml") else "python"
+    lang = {".toml": "toml", ".ini": "ini"}.get(Path(example).suffix, "python")
     assert f"```{lang}\n{text}```" in (ROOT / page).read_text(encoding="utf-8")
 
 

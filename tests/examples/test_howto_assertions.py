@@ -17,7 +17,7 @@ but none arrived.
 2 call(s) recorded; the closest:
   #2 POST /api/v1/Agents/BLOB/SaveImageStream -> 400 rejected
       outcome: expected accepted, got rejected (400: body.Type must be a BlobLinkType name or number (1-19) (got 'Nope', which is not a BlobLinkType))
-      Type: expected 'PersonImage', got none
+      Type: expected 'PersonImage', got 'Nope', which is not a BlobLinkType
   #1 POST /api/v1/Agents/BLOB/SaveImageStream -> 200 blob id 33
       Type: expected 'PersonImage', got 'ProjectImage'
       Description: expected 'me', got 'logo'

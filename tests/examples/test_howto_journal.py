@@ -42,6 +42,7 @@ RECORD = """\
   "violations": [],
   "warnings": [],
   "fault": null,
+  "ref": "#1",
   "tenant": "Cust12345"
 }
 """

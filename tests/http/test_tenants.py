@@ -121,3 +121,79 @@ def test_isolated_tenants_keep_their_state_files_apart_across_restarts(tmp_path:
         assert save(again, "Cust1") == 3 and save(again, "Cust2") == 2
     finally:
         again.release()
+
+
+async def test_a_tenant_s_health_reports_the_fake_s_mode_and_settings() -> None:
+    async with FakeServer(port=0, tenants="isolated") as fake, ClientSession() as http:
+        assert (await _save(http, f"{fake.url}/Cust1{SAVE_PATH}"))[0] == 200
+        async with http.get(fake.url + "/Cust1/_health") as resp:
+            health = await resp.json()
+        assert health["tenants"] == {
+            "mode": "isolated",
+            "count": 1,
+            "names": ["Cust1"],
+            "tenant": "Cust1",
+            "exists": True,
+        }
+        assert health["settings"]["tenants"] == "isolated"
+        assert health["settings"]["port"] == fake.port
+        assert health["calls"] == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "route"),
+    [
+        ("GET", "/_calls"),
+        ("GET", "/_calls/1"),
+        ("GET", "/_health"),
+        ("GET", "/_images/1"),
+        ("GET", "/_coverage"),
+        ("GET", "/_faults"),
+        ("HEAD", "/_calls"),
+        ("DELETE", "/_calls"),
+    ],
+)
+async def test_reading_a_tenant_s_routes_never_makes_the_tenant(method: str, route: str) -> None:
+    async with FakeServer(port=0, tenants="isolated") as fake, ClientSession() as http:
+        async with http.request(method, f"{fake.url}/Cust999{route}") as resp:
+            assert resp.status < 500
+            if route == "/_calls" and method == "GET":
+                assert (await resp.json())["calls"] == []
+            if route == "/_health":
+                assert (await resp.json())["tenants"]["exists"] is False
+        async with http.get(fake.url + "/_health") as resp:
+            assert (await resp.json())["tenants"]["count"] == 0
+        assert fake.tenants is not None and fake.tenants.find("Cust999") is None
+        async with http.get(f"{fake.url}/Cust%20999/_calls") as resp:
+            assert resp.status == 400  # not a tenant name, as for a call
+        async with http.post(f"{fake.url}/Cust999/_reset") as resp:
+            assert resp.status == 200  # a write makes it, as a call does
+        assert fake.tenants.find("Cust999") is not None
+
+
+async def test_where_tenants_mix_each_call_has_a_reference_unique_across_the_fake(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="mockserver")
+    async with FakeServer(port=0, tenants="isolated", log_calls=True) as fake, ClientSession() as http:
+        for prefix in ("/Cust1", "/Cust2", "/Cust1", "", "/cust2"):
+            assert (await _save(http, f"{fake.url}{prefix}{SAVE_PATH}"))[0] == 200
+        async with http.get(fake.url + "/_calls") as resp:
+            everyone = (await resp.json())["calls"]
+        refs = [c["ref"] for c in everyone]
+        assert refs == ["Cust1#1", "Cust2#1", "Cust1#2", "#1", "Cust2#2"]
+        async with http.get(fake.url + "/Cust2/_calls/2") as resp:
+            assert (await resp.json())["ref"] == "Cust2#2"
+        page = await (await http.get(fake.url + "/_calls", headers={"Accept": "text/html"})).text()
+        assert all(f">{ref}</a>" in page for ref in refs)
+    lines = [r.getMessage() for r in caplog.records if " -> " in r.getMessage()]
+    assert [line.split(" ", 1)[0] for line in lines] == refs
+    assert lines[1].startswith(f"Cust2#1 POST /Cust2{SAVE_PATH} -> 200")
+
+
+async def test_shared_tenants_keep_plain_references() -> None:
+    async with FakeServer(port=0) as fake, ClientSession() as http:
+        for prefix in ("/Cust1", "/Cust2"):
+            assert (await _save(http, f"{fake.url}{prefix}{SAVE_PATH}"))[0] == 200
+        async with http.get(fake.url + "/_calls") as resp:
+            assert [c["ref"] for c in (await resp.json())["calls"]] == ["#1", "#2"]

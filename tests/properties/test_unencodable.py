@@ -157,7 +157,7 @@ def served() -> Iterator[ThreadedFakeServer]:
 def _check_recorded(fake: ThreadedFakeServer, seq: int, description: str, headers: list[tuple[bytes, bytes]]) -> None:
     views = journal_views_sync(fake.host, fake.port, seq)
     record = fake.state.journal.get(seq)
-    assert record is not None and views["one"] == {**record.to_json(), "tenant": ""}
+    assert record is not None and views["one"] == {**record.to_json(), "ref": f"#{record.seq}", "tenant": ""}
     assert views["calls"]["calls"][-1]["seq"] == seq
     assert f'data-seq="{seq}"' in views["page"]
     if record.accepted:

@@ -153,6 +153,8 @@ def test_it(superoffice_fake):
     result = user_tests.runpytest("-p", "no:cacheprovider")
     assert result.ret != 0
     result.stdout.fnmatch_lines([message])
+    # One line saying what is wrong: no frames of the plugin's (or pytest-asyncio's) source before it.
+    assert "def _settings" not in result.stdout.str() and "plugin.py" not in result.stdout.str()
 
 
 def test_the_marker_is_registered_for_strict_markers(user_tests: pytest.Pytester) -> None:
@@ -209,3 +211,64 @@ def test_it(superoffice_fake_async):
     result.assert_outcomes(errors=1)
     assert "superoffice_fake_async needs pytest-asyncio: pip install 'mockserver[pytest]'" in result.stdout.lines
     assert "fixture 'superoffice_fake_async' not found" not in result.stdout.str()
+
+
+def test_a_failing_assertion_shows_the_test_not_the_library_source(user_tests: pytest.Pytester) -> None:
+    user_tests.makepyfile(
+        PRELUDE
+        + """
+def test_wrong_type(superoffice_fake):
+    save(superoffice_fake.url)
+    superoffice_fake.assert_saved(type="ProjectImage")
+
+def test_none_rejected(superoffice_fake):
+    requests.post(superoffice_fake.url + SAVE, data="{}", headers={"Content-Type": "application/json"}, timeout=10)
+    superoffice_fake.assert_no_violations()
+"""
+    )
+    result = user_tests.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert 'superoffice_fake.assert_saved(type="ProjectImage")' in out  # the test's own line
+    assert "def assert_saved" not in out and "def assert_no_violations" not in out
+    assert "assertions.py" not in out
+
+
+def test_the_near_miss_shows_the_refused_value_that_was_sent(user_tests: pytest.Pytester) -> None:
+    user_tests.makepyfile(
+        PRELUDE
+        + """
+def test_selfie(superoffice_fake):
+    save(superoffice_fake.url)
+    body = json.dumps({"Type": "Selfie", "Image": base64.b64encode(PNG).decode(), "Description": "me"})
+    requests.post(
+        superoffice_fake.url + SAVE, data=body, auth=("tje0", "Tje0"),
+        headers={"Content-Type": "application/json"}, timeout=10,
+    )
+    superoffice_fake.assert_saved(type="PersonImage", count=2)
+"""
+    )
+    result = user_tests.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*#2 POST /api/v1/Agents/BLOB/SaveImageStream -> 400 rejected*"])
+    result.stdout.fnmatch_lines(["*Type: expected 'PersonImage', got 'Selfie'*"])
+    assert "got none" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("fixture", ["superoffice_fake", "superoffice_fake_async"])
+def test_an_unmarked_async_test_in_strict_mode_is_told_what_is_missing(pytester: pytest.Pytester, fixture: str) -> None:
+    pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(f"async def test_it({fixture}):\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ['*test_it is an async def test*add @pytest.mark.asyncio to it, or set asyncio_mode = "auto"*']
+    )
+    assert "not natively supported" not in result.stdout.str()
+
+
+def test_an_unmarked_async_test_without_our_fixtures_is_left_to_pytest(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_mode = strict\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile("async def test_it():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    assert "is an async def test" not in result.stdout.str()

@@ -186,9 +186,9 @@ class Served:
         match = re.match(r"mockserver listening on (http://\S+) ", first)
         assert match, f"unexpected first line {first!r}; stderr: {self.proc.stderr.read() if self.proc.stderr else ''}"
         self.url = match.group(1)
-        # Then the version and every setting in force, one line each, with where it came from.
+        # Then the version, every setting in force (one line each, with where it came from) and the fd limit.
         # Printed with the first line in one write, so they are already in the pipe's read buffer.
-        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 1)]
+        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 2)]
 
     def line(self, timeout: float = 30) -> str:
         # A bound on the wait so a hung child fails the test instead of hanging the suite.
@@ -240,8 +240,8 @@ def test_serve_prints_real_url_logs_each_call_and_stops_cleanly(serve: type[Serv
     assert not server.url.endswith(":0")
     assert server.banner[0].startswith("  version ")
     assert "  first_id = 7  (flag --first-id)\n" in server.banner
-    assert "  strict = False  (default)\n" in server.banner
-    assert "  log_calls = True  (mockserver serve)\n" in server.banner
+    assert "  strict = off  (default)\n" in server.banner
+    assert "  log_calls = on  (mockserver serve)\n" in server.banner
     assert server.post(save_body()) == (200, b"7")
     assert server.line() == f"#1 POST {SAVE_PATH} -> 200 id 7\n"
     assert server.post(json.dumps({"Type": 1}).encode())[0] == 400
@@ -372,6 +372,57 @@ def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[s
         main(["--version"])
     assert info.value.code == 0
     assert capsys.readouterr().out == f"mockserver {mockserver.__version__}\n"
+
+
+def test_the_banner_writes_values_as_the_docs_do_and_the_port_bound(serve: type[Served]) -> None:
+    server = serve(["--port", "0"], clean_env(MOCKSERVER_MAX_BODY_SIZE="512k"))
+    port = server.url.rsplit(":", 1)[1]
+    assert f"  port = {port}  (flag --port: 0 picks a free port)\n" in server.banner
+    assert "  max_body_size = 512k  (env MOCKSERVER_MAX_BODY_SIZE)\n" in server.banner
+    assert "  max_body_memory = 512M  (default)\n" in server.banner
+    assert "  contracts = the packaged contracts  (default)\n" in server.banner
+    assert "  state = unset  (default)\n" in server.banner
+    assert "  credentials = unset  (default)\n" in server.banner
+    assert "  allowed_hosts = none  (default)\n" in server.banner
+    assert not any("None" in line or "()" in line for line in server.banner)
+    with urllib.request.urlopen(server.url + "/_health", timeout=30) as resp:
+        assert json.load(resp)["settings"]["port"] == int(port)
+
+
+def sub_help(name: str) -> str:
+    parser = build_parser()._subparsers._group_actions[0].choices[name]  # type: ignore[union-attr]
+    return parser.format_help()
+
+
+def test_serve_help_states_each_default_once_as_the_docs_write_it() -> None:
+    text = " ".join(sub_help("serve").split())
+    assert "(default the packaged contracts; env MOCKSERVER_CONTRACTS)" in text
+    parser = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    for action in parser._actions:
+        assert (action.help or "").count("default") <= 1, action.help  # one default, stated once
+    assert "(default off; env MOCKSERVER_STRICT)" in text
+    assert "(default none; env MOCKSERVER_ALLOWED_HOSTS)" in text
+    assert "(default 32M; env MOCKSERVER_MAX_BODY_SIZE)" in text
+    assert "default ()" not in text and "default False" not in text and "default None" not in text
+    assert "log no line per call" in text and "MOCKSERVER_LOG_CALLS=0 is the same as --quiet" in text
+
+
+@pytest.mark.parametrize("name", ["serve", "check", "verify", "proxy", "openapi"])
+def test_every_sub_command_s_help_has_a_description_and_exit_statuses(name: str) -> None:
+    text = sub_help(name)
+    description = text.split("\n\n")[1]
+    assert len(description.split()) >= 20, description
+    assert "exit status:\n  0  " in text and "\n  2  a usage error" in text
+    assert "MOCKSERVER_" in description  # whether its options read the variables
+
+
+@pytest.mark.parametrize(
+    ("name", "option"), [("verify", "--base-url"), ("proxy", "--upstream"), ("openapi", "--server-url")]
+)
+def test_the_url_options_say_whether_they_include_api_v1(name: str, option: str) -> None:
+    parser = build_parser()._subparsers._group_actions[0].choices[name]  # type: ignore[union-attr]
+    (action,) = [a for a in parser._actions if option in a.option_strings]
+    assert "without /api/v1" in (action.help or "")
 
 
 def test_serve_help_names_the_environment_variable_of_every_option() -> None:
