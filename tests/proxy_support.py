@@ -7,11 +7,13 @@ the answers of `string_id` below. Each answers every path the same way, ignoring
 from __future__ import annotations
 
 import asyncio
+import base64
 import gzip
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -97,6 +99,23 @@ async def echo_secret(request: web.Request) -> web.Response:
     )
 
 
+async def echo_encoded(request: web.Request) -> web.Response:
+    """A 401 whose headers repeat the credentials and the query's ticket base64-encoded, lowercased and URL-encoded."""
+    credentials = request.headers.get("Authorization", "").partition(" ")[2]
+    ticket = request.query.get("ticket", "")
+    app_token = request.headers.get("SO-AppToken", "")
+    encoded = base64.b64encode(credentials.encode()).decode()
+    return web.Response(
+        status=401,
+        text="no",
+        headers={
+            "WWW-Authenticate": f'Basic realm="{encoded}", error="{credentials.lower()}"',
+            "Location": f"/login?t={quote(ticket, safe='')}&a={base64.urlsafe_b64encode(app_token.encode()).decode()}",
+            "Retry-After": ticket.upper(),
+        },
+    )
+
+
 TENANTS: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = {
     "redirect": redirect,
     "string_id": string_id,
@@ -109,6 +128,7 @@ TENANTS: dict[str, Callable[[web.Request], Awaitable[web.Response]]] = {
     "gzipped": gzipped,
     "set_cookie": set_cookie,
     "echo_secret": echo_secret,
+    "echo_encoded": echo_encoded,
 }
 
 

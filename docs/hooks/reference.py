@@ -369,17 +369,34 @@ LIMITS = (
         "repeats are dropped and counted; the next one logged says how many were dropped",
     ),
     Limit(
-        "image bytes kept",
+        "images kept: bytes, metadata (description and type included), every tenant's together",
         setting("image_budget", human_size),
-        "`image_budget` (`0`: no limit)",
-        "the oldest images keep only their metadata; fetching one is `410 Gone` (`/_images`, "
-        "`GetBlobStream`), `fake.images[id]` raises `ImageEvicted` (a `KeyError`)",
+        "`image_budget` (`0`: no limit); held and shed in `/_health` under `budgets.images`",
+        "the tenant holding the most gives up first: its oldest images keep only their metadata "
+        "(fetching one is `410 Gone` from `/_images` and `GetBlobStream`, `fake.images[id]` raises "
+        "`ImageEvicted`, a `KeyError`), then the oldest metadata goes too (the id is still `410`, never "
+        "`404`); the newest image always stays",
     ),
     Limit(
         "journal records",
         setting("journal_limit", count),
         "`journal_limit` (`0`: no limit)",
         "the oldest record is dropped and counted in `dropped`; its image stays",
+    ),
+    Limit(
+        "journal bytes, every tenant's records together",
+        setting("journal_budget", human_size),
+        "`journal_budget` (`0`: no limit); held and shed in `/_health` under `budgets.journal`",
+        "the journal holding the most drops its oldest record, counted in `dropped`; the newest record "
+        "always stays",
+    ),
+    Limit(
+        "one call record",
+        constant("mockserver.core.vocabulary.bounds", "RECORD_CAP", human_size),
+        "`core.vocabulary.bounds.RECORD_CAP`",
+        "every header, query parameter, body string and name longer than "
+        "`bounds.TEXT_KEPT` characters keeps its start, its length and its SHA-256; headers and query "
+        "parameters past `bounds.PAIRS_KEPT` are counted in one last pair. The call is answered as always",
     ),
     Limit(
         "isolated tenants",

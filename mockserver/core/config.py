@@ -16,7 +16,7 @@ from typing import Any
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
 from mockserver.core.vocabulary.contract import INT32_MAX
 from mockserver.core.vocabulary.errors import ConfigError
-from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_LIMIT
+from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_BUDGET, DEFAULT_JOURNAL_LIMIT
 
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 # What all request bodies being read at once may hold; one body of max_body_size always fits.
@@ -107,11 +107,20 @@ class Settings:
     journal_limit: int = field(
         default=DEFAULT_JOURNAL_LIMIT, metadata=_meta("call records kept, oldest dropped first; 0 keeps all", "int")
     )
+    journal_budget: int = field(
+        default=DEFAULT_JOURNAL_BUDGET,
+        metadata=_meta(
+            "bytes all call records may hold together, every tenant's included, e.g. 64M; past it the oldest "
+            "records are dropped and counted; 0 keeps all (each record is cut to 64 KiB regardless)",
+            "size",
+        ),
+    )
     image_budget: int = field(
         default=DEFAULT_IMAGE_BUDGET,
         metadata=_meta(
-            "bytes of image data kept, e.g. 64M or 2G; past it the oldest images keep only their metadata "
-            "(410 Gone when fetched); 0 keeps all",
+            "bytes of images kept, their metadata and links included, every tenant's together, e.g. 64M or 2G; "
+            "past it the oldest images keep only their metadata (410 Gone when fetched), then lose it too; "
+            "0 keeps all",
             "size",
         ),
     )
@@ -176,6 +185,8 @@ class Settings:
                 raise ConfigError(f"{name} must be {' or '.join(allowed)} (got {value!r})")
         if self.journal_limit < 0:
             raise ConfigError(f"journal_limit must be 0 (unbounded) or more (got {self.journal_limit})")
+        if self.journal_budget < 0:
+            raise ConfigError(f"journal_budget must be 0 (unlimited) or more bytes (got {self.journal_budget})")
         if self.image_budget < 0:
             raise ConfigError(f"image_budget must be 0 (unlimited) or more bytes (got {self.image_budget})")
         if not 0 <= self.port <= 65535:

@@ -33,6 +33,7 @@ from mockserver.core.exchange import CallFacts, Outcome, RawRequest, record_refu
 from mockserver.core.headers import auth
 from mockserver.core.headers.locales import parse_select
 from mockserver.core.headers.negotiation import Answer, RequestMedia, error_media, negotiate
+from mockserver.core.headers.redaction import redact_query
 from mockserver.core.headers.steps import HeaderCache, HeaderFacts, Key, read_headers
 from mockserver.core.loader import load_contracts
 from mockserver.core.online.clock import Clock
@@ -40,6 +41,7 @@ from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.storage.state import State, Storage
 from mockserver.core.tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
+from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.contract import Contract, ContractSet
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
 from mockserver.core.vocabulary.journal import CallList
@@ -50,7 +52,7 @@ class Fake:
     """One fake SuperOffice tenant: contracts, settings and state, without any networking.
 
     `storage` says where the state lives; by default memory, or the SQLite file named by
-    ``settings.state``.
+    ``settings.state``. `budgets` (images, journal) are the ones a tenant shares with its fake.
     """
 
     # With isolated tenants, a tenant's own name ('' for the default tenant, the fake itself).
@@ -64,6 +66,7 @@ class Fake:
         *,
         contracts: ContractSet | None = None,
         storage: Storage | None = None,
+        budgets: tuple[Budget, Budget] | None = None,
         clock: Clock | None = None,
         **overrides: Any,
     ):
@@ -72,7 +75,8 @@ class Fake:
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
         if storage is None and self.settings.state is not None:
             storage = SqliteStorage(self.settings.state)
-        self.state = State(self.settings.first_id, self.settings.journal_limit, storage, self.settings.image_budget)
+        images, journal = budgets or (Budget(self.settings.image_budget), Budget(self.settings.journal_budget))
+        self.state = State(self.settings.first_id, self.settings.journal_limit, storage, images, journal)
         self.clock = clock if clock is not None else Clock()
         self.faults = FaultSet(self.resolve_operation)
         self.expect = Assertions(self.state.journal)
@@ -149,7 +153,9 @@ class Fake:
 
     def _new_tenant(self, name: str) -> Fake:
         state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
-        tenant = Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts, clock=self.clock)
+        budgets = (self.state.images.shared, self.state.journal.budget)  # one budget for every tenant
+        settings = self.settings.with_(tenants="shared", state=state)
+        tenant = Fake(settings, contracts=self.contracts, clock=self.clock, budgets=budgets)
         tenant.name = name
         return tenant
 
@@ -253,7 +259,7 @@ class Fake:
                 return record_refusal(self.state.journal, raw.method, raw.path, err)
         contract, prefix = self.contracts.match(raw.path)
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
-        call = CallFacts(time.time(), raw.method, raw.path, prefix, contract, query)
+        call = CallFacts(time.time(), raw.method, raw.path, prefix, contract, redact_query(query))
         headers: dict[str, str] = {}
         try:
             result = self._run(raw, contract, call)

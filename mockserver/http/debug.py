@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from aiohttp import web
 
 from ..core import VERSION
+from ..core.fake import Fake
 from ..core.storage.errors import evicted_error
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.images import content_type
@@ -158,12 +159,22 @@ async def health(request: web.Request) -> web.Response:
             "calls": sum(len(f.state.journal) for f in everyone),
             "images": sum(len(f.images) for f in everyone),
             "faults": sum(len(f.faults) for f in everyone),
+            "budgets": budgets_status(fake),
             "tenants": about,
             "settings": root.settings.public(),  # a tenant runs with the whole fake's settings
             "debug_routes": debug_routes_status(root.settings),
             "connections": connections.to_json() if (connections := request.app.get(CONNECTIONS_KEY)) else None,
         }
     )
+
+
+def budgets_status(fake: Fake) -> dict[str, dict[str, int]]:
+    """Each byte budget of the whole fake (every tenant together): its limit, what is held, what went."""
+    images, journal = fake.state.images.shared, fake.state.journal.budget
+    return {
+        "images": {"limit": images.limit, "held": images.held, "shed": images.shed_count},
+        "journal": {"limit": journal.limit, "held": journal.held, "shed": journal.shed_count},
+    }
 
 
 async def coverage(request: web.Request) -> web.Response:

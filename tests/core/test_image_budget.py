@@ -16,7 +16,7 @@ from aiohttp import ClientSession
 from mockserver import ConfigError, Fake, FakeServer, RawRequest, Settings
 from mockserver.core.config import env_overrides
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET, ImageEvicted, format_size
-from mockserver.core.storage.memory import ImageStore
+from mockserver.core.storage.memory import ImageStore, metadata_weight
 from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.storage.state import State
 from mockserver.tools.cli import build_parser, settings_and_sources
@@ -73,7 +73,7 @@ def test_sizes_are_named_in_binary_units() -> None:
 
 
 def test_past_the_budget_the_oldest_bytes_go_and_their_metadata_stays() -> None:
-    images = ImageStore(budget=10 * KIB)
+    images = ImageStore(budget=10 * KIB + 4 * metadata_weight("PersonImage", "picture 1"))
     for n in range(1, 5):
         images.put(n, image(n), "PersonImage", f"picture {n}")
     assert images.held_bytes == 8 * KIB and list(images) == [3, 4] and len(images) == 2
@@ -119,7 +119,7 @@ def test_lowering_the_budget_evicts_at_once_and_clear_forgets_everything() -> No
     images = ImageStore()
     for n in range(1, 5):
         images.put(n, image(n), None, None)
-    images.limit_to(8 * KIB)
+    images.limit_to(8 * KIB + 4 * metadata_weight(None, None))
     assert list(images) == [3, 4]
     images.clear()
     assert (len(images), images.held_bytes, images.entry(1), images.evicted_ids()) == (0, 0, None, [])
@@ -143,7 +143,11 @@ def test_concurrent_saves_keep_the_count_of_held_bytes_exact() -> None:
         thread.join()
     held = [images.entry(blob_id) for blob_id in images]
     assert images.held_bytes == sum(len(e.data or b"") for e in held if e is not None) <= 64 * KIB
-    assert len(images) + len(images.evicted_ids()) == 1600
+    kept = [*images, *images.evicted_ids()]
+    assert images.held == images.held_bytes + len(kept) * metadata_weight(None, None) <= 64 * KIB
+    # Every id is still answered: its bytes, its metadata, or (metadata dropped too) as evicted.
+    entries = [images.entry(blob_id) for blob_id in range(1, 1601)]
+    assert all(e is not None for e in entries) and sum(1 for e in entries if e is not None and e.forgotten) > 0
 
 
 def test_the_fake_journals_evicted_saves_and_getblobstream_answers_410_not_404() -> None:

@@ -196,6 +196,29 @@ async def test_health(served: tuple[FakeServer, ClientSession]) -> None:
     assert (after["calls"], after["images"], after["faults"]) == (1, 1, 1)
 
 
+async def test_health_shows_the_budgets_of_the_whole_fake_and_delete_calls_empties_the_journal_s() -> None:
+    async with (
+        FakeServer(port=0, tenants="isolated", image_budget=1024 * 1024, journal_budget=2 * 1024 * 1024) as fake,
+        ClientSession() as http,
+    ):
+        for tenant in ("Cust1", "Cust2"):
+            async with http.post(
+                f"{fake.url}/{tenant}/api/v1/Agents/BLOB/SaveImageStream", data=save_body(), headers=json_headers()
+            ) as resp:
+                assert resp.status == 200
+        health = await get_json(http, fake.url + "/_health")
+        images, journal = health["budgets"]["images"], health["budgets"]["journal"]
+        tenants = [fake.tenant(name) for name in ("Cust1", "Cust2")]
+        assert images["limit"] == 1024 * 1024 and journal["limit"] == 2 * 1024 * 1024
+        assert images["held"] == sum(t.images.held for t in tenants) > 0
+        assert journal["held"] == sum(t.state.journal.held for t in tenants) > 0
+        assert (await get_json(http, fake.url + "/Cust1/_health"))["budgets"] == health["budgets"]
+        for tenant in ("Cust1", "Cust2"):
+            async with http.delete(f"{fake.url}/{tenant}/_calls") as resp:
+                assert resp.status == 200
+        assert (await get_json(http, fake.url + "/_health"))["budgets"]["journal"]["held"] == 0
+
+
 async def test_health_never_shows_a_secret() -> None:
     settings = {"port": 0, "admin_token": "s3cret-admin", "credentials": {"users": {"u": "p4ss"}}}
     async with FakeServer(**settings) as fake, ClientSession(headers={"Authorization": "Bearer s3cret-admin"}) as http:

@@ -1,14 +1,21 @@
-"""What a record keeps of a request's headers: every secret replaced, only what is surely not one kept.
+"""What a record keeps of a request's headers and query: every secret replaced, only what is surely not one kept.
 
 Passwords, tickets, tokens, app tokens, XSRF values and session cookies never reach a call
 record: an Authorization header keeps only its scheme name (when it is a known one), a cookie
-only its name (when it is surely a name), the other secret headers nothing.
+(``Cookie`` or the obsolete ``Cookie2``) only its name (when it is surely a name), the other
+secret headers nothing. A query parameter whose name says it carries a credential
+(`secret_query_name`: ``ticket``, ``token``, ``password``, ``client_secret``, ``refresh_token``,
+…) keeps its name only. Text that may echo a known secret (an upstream's answer, proxy mode) is
+scrubbed of every form of it (`scrub`): as sent, in any letter case, base64- and URL-encoded.
 """
 
 from __future__ import annotations
 
+import base64
 import re
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 from mockserver.core.vocabulary._printable import printable
 
@@ -26,6 +33,18 @@ KNOWN_OTHER_SCHEMES = {
 }  # fmt: skip
 # A cookie name as RFC 6265 has it (a token), of a sensible length: only such names are kept.
 _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
+COOKIE_HEADERS = frozenset({"cookie", "cookie2"})
+# Query parameter names that carry a credential: any name containing one of these words once
+# separators are dropped and letters lowered (``ticket``, ``SOTicket``, ``access_token``,
+# ``client_secret``, ``X-XSRF-TOKEN``, ``api-key``, ``pwd``, ``SignedSystemToken``, ``ApplicationToken``).
+SECRET_QUERY_WORDS = (
+    "ticket", "token", "password", "passwd", "pwd", "secret", "apikey", "credential", "authorization",
+    "session", "signature", "cookie",
+)  # fmt: skip
+SECRET_QUERY_NAMES = frozenset({"auth", "key", "code", "sig", "pass"})  # only as the whole name
+_SEPARATORS = re.compile(r"[-_.\s]")
+# A secret shorter than this is not searched for in echoed text: it would match everywhere.
+SHORTEST_SCRUBBED = 3
 
 
 def redact_headers(headers: Any) -> tuple[tuple[str, str], ...]:
@@ -42,7 +61,7 @@ def redact_headers(headers: Any) -> tuple[tuple[str, str], ...]:
             value = f"{scheme} {REDACTED}" if named else REDACTED
         elif lowered in SECRET_HEADERS:
             value = REDACTED
-        elif lowered == "cookie":
+        elif lowered in COOKIE_HEADERS:
             value = redact_cookies(value)
         out.append((printable(key), printable(value)))
     return tuple(out)
@@ -65,4 +84,52 @@ def redact_cookies(value: str) -> str:
     return "; ".join(parts)
 
 
-__all__ = ["KNOWN_OTHER_SCHEMES", "REDACTED", "SCHEMES", "SECRET_HEADERS", "redact_cookies", "redact_headers"]
+def secret_query_name(name: str) -> bool:
+    """True when a query parameter's name says it carries a credential."""
+    folded = _SEPARATORS.sub("", name).lower()
+    return folded in SECRET_QUERY_NAMES or any(word in folded for word in SECRET_QUERY_WORDS)
+
+
+def redact_query(pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """The query's (name, value) pairs with every credential's value replaced by ``<redacted>``."""
+    if not any(secret_query_name(name) for name, _ in pairs):
+        return pairs
+    return tuple((name, REDACTED if secret_query_name(name) else value) for name, value in pairs)
+
+
+def query_secrets(pairs: Iterable[tuple[str, str]]) -> list[str]:
+    """The credential values a query carries."""
+    return [value for name, value in pairs if secret_query_name(name) and value]
+
+
+def encodings(secret: str) -> set[str]:
+    """The forms an echo of `secret` may take: itself, base64 (standard and URL-safe, with and without
+    padding) and URL-encoded; `scrub` matches them in any letter case."""
+    raw = secret.encode("utf-8", "surrogatepass")
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    for encoded in (base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()):
+        forms |= {encoded, encoded.rstrip("=")}
+    return {form for form in forms if len(form) >= SHORTEST_SCRUBBED}
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every form (`encodings`) of every secret replaced by ``<redacted>``, in any letter case."""
+    forms = sorted({form for secret in secrets for form in encodings(secret)}, key=len, reverse=True)
+    if not forms:
+        return text
+    return re.sub("|".join(map(re.escape, forms)), REDACTED, text, flags=re.IGNORECASE)
+
+
+__all__ = [
+    "KNOWN_OTHER_SCHEMES",
+    "REDACTED",
+    "SCHEMES",
+    "SECRET_HEADERS",
+    "encodings",
+    "query_secrets",
+    "redact_cookies",
+    "redact_headers",
+    "redact_query",
+    "scrub",
+    "secret_query_name",
+]

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from mockserver.core.answering.behaviours import BEHAVIOURS, Result
 from mockserver.core.answering.faults import Fault, InjectedFault
@@ -27,6 +27,8 @@ from mockserver.core.config import Settings
 from mockserver.core.exchange import Outcome, RawRequest
 from mockserver.core.fake import Fake
 from mockserver.core.headers.auth import REDACTED
+from mockserver.core.headers.redaction import COOKIE_HEADERS, query_secrets
+from mockserver.core.headers.redaction import scrub as scrub_forms
 from mockserver.core.proxy.drift import UpstreamAnswer, check_answer, no_answer
 from mockserver.core.proxy.shapes import KINDS, Drift
 from mockserver.core.storage.state import State
@@ -83,9 +85,9 @@ class Upstream:
         return self.base + (path[start:] if start >= 0 else path) + sep + query
 
 
-def secrets_of(headers: Mapping[str, str]) -> tuple[str, ...]:
-    """The secret values a request carries (credentials, app token, XSRF value, cookie values)."""
-    found = []
+def secrets_of(headers: Mapping[str, str], query: str = "") -> tuple[str, ...]:
+    """The secret values a request carries (credentials, app token, XSRF value, cookie values, query credentials)."""
+    found = query_secrets(parse_qsl(query, keep_blank_values=True)) if query else []
     for key, value in headers.items():
         lowered, value = key.lower(), value.strip()
         if lowered in ("authorization", "proxy-authorization"):
@@ -96,19 +98,20 @@ def secrets_of(headers: Mapping[str, str]) -> tuple[str, ...]:
                     found.append(base64.b64decode(credentials.strip(), validate=True).decode().partition(":")[2])
         elif lowered in ("so-apptoken", "x-xsrf-token"):
             found.append(value)
-        elif lowered == "cookie":
-            found += [part.partition("=")[2].strip() for part in value.split(";")]
+        elif lowered in COOKIE_HEADERS:
+            found += [part.partition("=")[2].strip() or part.strip() for part in value.split(";")]
     return tuple(sorted({s for s in found if len(s) >= 3}, key=len, reverse=True))
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret the request carried replaced (an upstream may echo one back).
 
-    A preview cut short (``'…'``) inside a secret shows its start: that is replaced too.
+    Every form of a secret goes (redaction.scrub: any letter case, base64, URL-encoded). A
+    preview cut short (``'…'``) inside a secret shows its start: that is replaced too.
     """
+    secrets = tuple(secrets)
+    text = scrub_forms(text, secrets)
     for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
         if CUT in text:
             parts = text.split(CUT)
             for i, part in enumerate(parts[:-1]):
@@ -201,7 +204,7 @@ class ProxyCore(Fake):
 
         `started` is when the request arrived (``time.time()``); the record carries it.
         """
-        secrets = secrets_of(raw.headers)
+        secrets = secrets_of(raw.headers, raw.query_string)
         side = self.validator.process(raw).record
         if started is not None:
             side = replace(side, time=started)

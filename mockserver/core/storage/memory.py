@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from mockserver.core.storage.errors import ImageEvicted
+from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.ids import IdSequence
 from mockserver.core.vocabulary.images import ImageInfo
 from mockserver.core.vocabulary.journal import CallLog
@@ -17,7 +17,8 @@ from mockserver.core.vocabulary.journal import CallLog
 class StoredImage:
     """An image as stored: the bytes once, plus what was said about them.
 
-    `data` is None when the image budget evicted the bytes; everything else is still known.
+    `data` is None when the image budget evicted the bytes; everything else is still known,
+    unless `forgotten`: the budget dropped the metadata too, and only the id is known to be issued.
     """
 
     blob_id: int
@@ -25,19 +26,34 @@ class StoredImage:
     info: ImageInfo
     type: str | None
     description: str | None
+    forgotten: bool = False
 
     @property
     def evicted(self) -> bool:
         return self.data is None
 
 
+# What one image's metadata costs besides its type and description: six dict entries, the id,
+# the size and the SHA-256 text (measured: tests/core/test_memory_budget.py).
+METADATA_WEIGHT = 512
+UNKNOWN = ImageInfo(0, "", None)
+
+
+def metadata_weight(type: str | None, description: str | None) -> int:
+    return METADATA_WEIGHT + len(type or "") + len(description or "")
+
+
 class ImageStore(Mapping[int, bytes]):
     """Blob id → bytes, read-only to users (``fake.images[33]``), within a byte budget.
 
-    Past `budget` bytes (0 = unlimited) the oldest images' bytes are dropped; their metadata
-    stays, so ``entry(id)`` still describes them and ``images[id]`` raises `ImageEvicted`
-    (a KeyError) rather than "no image". The newest image is always kept, even alone over
-    the budget. Iterating and ``len`` cover the images whose bytes are held.
+    The budget (`budget.Budget`, shared by every tenant of a fake) counts the image bytes and
+    each image's metadata (`metadata_weight`: its description and type included). Past it the
+    oldest images' bytes are dropped first; their metadata stays, so ``entry(id)`` still
+    describes them and ``images[id]`` raises `ImageEvicted` (a KeyError) rather than "no image".
+    When nothing but metadata is left to drop, the oldest metadata goes too: the id is then
+    `forgotten` (still answered as evicted, 410, never as unknown). The newest image is always
+    kept, even alone over the budget (the newest of every store sharing the budget: another store
+    may give up all it holds). Iterating and ``len`` cover the images whose bytes are held.
 
     Each field lives in its own dict of atomic values (bytes, int, str, None). Such dicts are
     never tracked by the garbage collector, so stored images add no objects for it to count or
@@ -53,20 +69,43 @@ class ImageStore(Mapping[int, bytes]):
         self._type: dict[int, str | None] = {}
         self._description: dict[int, str | None] = {}
         self._order: deque[int] = deque()  # ids whose bytes are held, oldest first
-        self._held = 0
-        self.budget = budget
-        self._lock = threading.Lock()
+        self._known: deque[int] = deque()  # ids whose metadata is held, oldest first
+        self._held = 0  # image bytes held
+        self.held = 0  # image bytes and metadata: what the budget counts
+        self._newest: int | None = None
+        self._lowest: int | None = None  # the lowest id stored since the last clear
+        self._forgotten_through = 0  # every stored id up to here whose metadata is gone was forgotten
+        self.shared = Budget(budget)
+        self.shared.join(self)
+        self._lock = self.shared.lock
+
+    @property
+    def budget(self) -> int:
+        """The budget's limit in bytes (0 = unlimited), every tenant's images together."""
+        return self.shared.limit
+
+    @budget.setter
+    def budget(self, limit: int) -> None:
+        self.shared.limit = limit
+
+    def share(self, budget: Budget) -> None:
+        """Count this store against `budget` from now on (a fake's image stores share one)."""
+        with self._lock:
+            self.shared.leave(self)
+            self.shared = budget
+            budget.join(self)
+            self._lock = budget.lock
+        with self._lock:
+            budget.settle()
 
     @property
     def held_bytes(self) -> int:
-        """The bytes of images currently held (what the budget bounds)."""
+        """The bytes of images currently held."""
         return self._held
 
     def limit_to(self, budget: int) -> None:
         """Set the budget (0 = unlimited) and evict at once whatever it no longer leaves room for."""
-        with self._lock:
-            self.budget = budget
-            self._evict()
+        self.shared.set_limit(budget)
 
     def put(
         self, blob_id: int, data: bytes, type: str | None, description: str | None, info: ImageInfo | None = None
@@ -74,8 +113,10 @@ class ImageStore(Mapping[int, bytes]):
         """Store an image. Returns nothing (subclasses may return the StoredImage): no caller uses it."""
         info = info or ImageInfo.of(data)
         with self._lock:
-            if blob_id in self._sha256:  # stored again under the same id: the old bytes no longer count
+            if blob_id in self._sha256:  # stored again under the same id: the old one no longer counts
                 self._drop(blob_id)
+                self._forget(blob_id)
+                self._known.remove(blob_id)
             self._size[blob_id] = len(data)
             self._sha256[blob_id] = info.sha256
             self._format[blob_id] = info.format
@@ -83,35 +124,63 @@ class ImageStore(Mapping[int, bytes]):
             self._description[blob_id] = description
             self._data[blob_id] = data
             self._order.append(blob_id)
+            self._known.append(blob_id)
+            self._newest = blob_id
+            if self._lowest is None or blob_id < self._lowest:
+                self._lowest = blob_id
             self._held += len(data)
-            self._evict()
+            shared = self.shared
+            shared.newest = self
+            shared.charge(self, len(data) + metadata_weight(type, description))
+            if shared.limit and shared.held > shared.limit:
+                shared.settle()
         return None
 
     def _drop(self, blob_id: int) -> None:
         data = self._data.pop(blob_id, None)
         if data is not None:
             self._held -= len(data)
+            self.shared.charge(self, -len(data))
             self._order.remove(blob_id)
 
-    def _evict(self) -> None:
-        """Drop the oldest bytes until the held bytes fit the budget (the newest always stays)."""
-        if not self.budget:
-            return
-        while self._held > self.budget and len(self._order) > 1:
+    def _forget(self, blob_id: int) -> None:
+        """Drop an image's metadata (its bytes are gone already)."""
+        del self._size[blob_id], self._sha256[blob_id], self._format[blob_id]
+        self.shared.charge(self, -metadata_weight(self._type.pop(blob_id), self._description.pop(blob_id)))
+
+    def shed(self) -> bool:
+        """Give up the oldest bytes, else the oldest metadata (budget lock held).
+
+        The newest image of the whole budget (every tenant's) stays; another store may give up all.
+        """
+        keep = self.shared.newest is self
+        if len(self._order) > keep:
             data = self._data.pop(self._order.popleft())
             self._held -= len(data)
+            self.shared.charge(self, -len(data))
+            return True
+        if not self._known or (keep and self._known[0] == self._newest):
+            return False
+        blob_id = self._known.popleft()
+        self._data.pop(blob_id, None)
+        self._forget(blob_id)
+        self._forgotten_through = max(self._forgotten_through, blob_id)
+        return True
+
+    def _forgotten(self, blob_id: int) -> bool:
+        return self._lowest is not None and self._lowest <= blob_id <= self._forgotten_through
 
     def entry(self, blob_id: int) -> StoredImage | None:
         """The image and its metadata; None if never stored; ``data`` None if evicted."""
         with self._lock:
             sha256 = self._sha256.get(blob_id)
             if sha256 is None:
-                return None
+                return StoredImage(blob_id, None, UNKNOWN, None, None, True) if self._forgotten(blob_id) else None
             info = ImageInfo(self._size[blob_id], sha256, self._format[blob_id])
             return StoredImage(blob_id, self._data.get(blob_id), info, self._type[blob_id], self._description[blob_id])
 
     def evicted_ids(self) -> list[int]:
-        """The ids whose bytes the budget dropped, oldest first."""
+        """The ids whose bytes the budget dropped and whose metadata is still held, oldest first."""
         with self._lock:
             return [blob_id for blob_id in self._sha256 if blob_id not in self._data]
 
@@ -119,7 +188,7 @@ class ImageStore(Mapping[int, bytes]):
         data = self._data.get(blob_id)
         if data is not None:
             return data
-        if blob_id in self._sha256:
+        if blob_id in self._sha256 or self._forgotten(blob_id):
             raise ImageEvicted(blob_id, self.budget)
         known = ", ".join(map(str, list(self._data)[:10])) or "none"
         raise KeyError(f"no image with blob id {blob_id} (stored ids: {known})")
@@ -134,7 +203,11 @@ class ImageStore(Mapping[int, bytes]):
         with self._lock:
             self._data.clear()
             self._order.clear()
+            self._known.clear()
             self._held = 0
+            self.shared.charge(self, -self.held)
+            self._newest = self._lowest = None
+            self._forgotten_through = 0
             for field in (self._size, self._sha256, self._format, self._type, self._description):
                 field.clear()
 

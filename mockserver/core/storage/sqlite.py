@@ -17,8 +17,8 @@ from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import StateFileDamaged
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.vocabulary.ids import IdSequence
-from mockserver.core.vocabulary.journal import CallLog
-from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
+from mockserver.core.vocabulary.journal import CallLog, kept_record
+from mockserver.core.vocabulary.records import CallRecord, Pending
 
 
 class PersistentLog(CallLog):
@@ -32,7 +32,7 @@ class PersistentLog(CallLog):
     def append(self, entry: CallRecord | Pending) -> None:
         if entry.seq == 0 and isinstance(entry, Pending):
             entry.seq = self.next_seq()  # numbered first: the record the file keeps carries it
-        record = record_of(entry)  # the file keeps the record: built on write
+        record = kept_record(entry)  # the file keeps the record: built on write, within the record cap
         super().append(record)
         if self._store.damage is not None:
             return  # the file takes nothing more (the call was answered so); the record stays in memory

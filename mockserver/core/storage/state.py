@@ -10,8 +10,9 @@ from typing import Protocol
 
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
 from mockserver.core.storage.memory import ImageStore, MemoryStorage
+from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.ids import IdSequence
-from mockserver.core.vocabulary.journal import CallLog
+from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_BUDGET, CallLog
 
 
 class Storage(Protocol):
@@ -37,8 +38,10 @@ class Storage(Protocol):
 class State:
     """Everything a fake remembers; one per fake, nothing global.
 
-    `image_budget` bounds the bytes of stored images (0 = unlimited): past it the oldest
-    images' bytes are dropped and their metadata kept (see `ImageStore`).
+    `image_budget` bounds the bytes of stored images and their metadata (0 = unlimited): past it
+    the oldest images' bytes are dropped, then their metadata (see `ImageStore`); `journal_budget`
+    bounds the journal's bytes (see `CallLog`). Either may be a `Budget` shared with other states
+    (a fake's tenants): then it bounds them all together.
     """
 
     def __init__(
@@ -46,12 +49,16 @@ class State:
         first_id: int = 1,
         journal_limit: int = 10_000,
         storage: Storage | None = None,
-        image_budget: int = DEFAULT_IMAGE_BUDGET,
+        image_budget: int | Budget = DEFAULT_IMAGE_BUDGET,
+        journal_budget: int | Budget = DEFAULT_JOURNAL_BUDGET,
     ) -> None:
         self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.ids = IdSequence(first_id)
         self.images, self.journal, self.attachments = self.storage.open(self.ids, journal_limit)
-        self.images.limit_to(image_budget)  # a state file opened with a smaller budget evicts now
+        images = image_budget if isinstance(image_budget, Budget) else Budget(image_budget)
+        self.images.share(images)
+        self.images.limit_to(images.limit)  # a state file opened with a smaller budget evicts now
+        self.journal.share(journal_budget if isinstance(journal_budget, Budget) else Budget(journal_budget))
 
     def attach(self, kind: str, key: int, blob_id: int) -> None:
         self.attachments.setdefault(kind, {})[key] = blob_id
