@@ -26,6 +26,9 @@ from mockserver.core.headers.cache import HeaderCache, HeaderFacts, check_header
 from mockserver.core.headers.locales import parse_select, read_locale
 from mockserver.core.headers.negotiation import error_media, negotiate, request_media
 from mockserver.core.loader import load_contracts
+from mockserver.core.online import credential_checks
+from mockserver.core.online.clock_control import clock_from_setting
+from mockserver.core.online.login import Login
 from mockserver.core.pending import CallFacts
 from mockserver.core.refusals import record_refusal
 from mockserver.core.storage.memory import ImageStore
@@ -63,6 +66,8 @@ class Fake(Assertions, FaultInjection):
         self.credentials = auth.load_store(self.settings.credentials)
         self.header_cache = HeaderCache()
         self.started = time.time()
+        self.clock = clock_from_setting(self.settings.clock)  # what credential expiry reads; tests move it
+        self.login = Login(self.settings, self.clock)  # issued tickets and tokens (core/online/login.py)
         self.tenants: Tenants[Fake] | None = None
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
@@ -106,6 +111,7 @@ class Fake(Assertions, FaultInjection):
         """
         self.state.reset()
         self.faults.clear()
+        self.login.book.clear()
         for _name, tenant in self.tenants.items() if self.tenants is not None else ():
             tenant.reset()
 
@@ -133,7 +139,31 @@ class Fake(Assertions, FaultInjection):
 
     def _new_tenant(self, name: str) -> Fake:
         state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
-        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
+        tenant = Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
+        tenant.clock, tenant.login = self.clock, self.login  # one clock and one login service for all tenants
+        return tenant
+
+    # ---- credentials that expire (core/online) --------------------------------------------
+
+    def _base_url(self) -> str:
+        """Where this fake is served, for the URLs inside the tokens it issues."""
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    def oauth_consent(self, context: str, client_id: str, client_secret: str | None = None) -> dict[str, Any]:
+        """A first OAuth token pair for tenant `context`, as a user's consent would give (no browser)."""
+        return self.login.consent(context, client_id, client_secret, self._base_url())
+
+    def assert_authenticated(self, times: int | None = None) -> int:
+        """How many times the client logged in (system user or refresh); with `times`, exactly that many."""
+        return credential_checks.check_authenticated(self.login.book.events(), times)
+
+    def assert_reauthenticated_after_401(self) -> None:
+        """The client logged in again after an expired credential was refused, and only then."""
+        credential_checks.check_reauthenticated_after_401(self.login.book.events())
+
+    def assert_no_expired_credential_reused(self) -> None:
+        """No expired ticket or token was sent (and refused) more than once."""
+        credential_checks.check_no_expired_reuse(self.login.book.events())
 
     # ---- the pipeline ----------------------------------------------------------------------
 
@@ -213,8 +243,11 @@ class Fake(Assertions, FaultInjection):
         if raw.body_problem is not None:
             raise raw.body_problem
         if facts is not None:
-            call.auth = facts.auth or auth.authenticate(
-                raw.headers, self.settings, self.credentials, call.fresh_extra()
+            # Issued tickets and tokens expire, so the login service sees every call, cached headers or not.
+            call.auth = (
+                self.login.check(raw.headers, call)
+                or facts.auth
+                or auth.authenticate(raw.headers, self.settings, self.credentials, call.fresh_extra())
             )
             call.locale = facts.locale
             call.warnings += facts.locale_warnings
@@ -223,7 +256,9 @@ class Fake(Assertions, FaultInjection):
             body_media = facts.request_media
         else:
             check_header_sizes(raw.headers)
-            call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.fresh_extra())
+            call.auth = self.login.check(raw.headers, call) or auth.authenticate(
+                raw.headers, self.settings, self.credentials, call.fresh_extra()
+            )
             call.locale, locale_warnings = read_locale(raw.headers)
             call.warnings += tuple(locale_warnings)
             self._select(call, query)

@@ -21,6 +21,7 @@ from ..core.vocabulary.images import content_type
 from .calls import clear_calls, list_calls, one_call
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
+from .login import CREDENTIAL_ROUTES
 from .responses import error_response, fake_of, json_response, root_of, whole_number
 
 log = logging.getLogger("mockserver")
@@ -163,6 +164,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/_coverage": {"GET": coverage},
 }
 ROUTES.update(FAULT_ROUTES)
+ROUTES.update(CREDENTIAL_ROUTES)
 
 
 async def unknown(request: web.Request) -> web.Response:

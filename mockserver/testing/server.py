@@ -20,6 +20,9 @@ class FakeServer(Served, Fake):
         self._site = Site(self)
         self.port: int | None = None
 
+    def _base_url(self) -> str:
+        return self.url if self._site.started else super()._base_url()
+
     async def _closed(self) -> None:
         self.release()  # unlock a --state file (every tenant's) so a restarted fake can open it
 
