@@ -69,7 +69,7 @@ def apply_clock_body(clock: Clock, body: Any) -> None:
         raise _bad("body", 'a JSON object with "advance_s", "set" or "frozen"', body)
     unknown = sorted(str(k) for k in body if k not in CLOCK_KEYS)
     if unknown:
-        raise _bad(f"body.{preview(unknown[0], 30)}", f"one of {', '.join(CLOCK_KEYS)}", unknown[0])
+        raise _bad(f"body.{preview(unknown[0], 30)[1:-1]}", f"one of {', '.join(CLOCK_KEYS)}", unknown[0])
     frozen = body.get("frozen")
     if "frozen" in body and not isinstance(frozen, bool):
         raise _bad("body.frozen", "true or false", frozen)

@@ -104,7 +104,7 @@ class Login:
         if kind == "ticket" and issued.app_token is not None:
             self._check_app_token(headers, issued, entry)
         if issued.sliding:
-            self.book.slide(issued, now)
+            self.book.slide(issued, now)  # each accepted call starts its life again
         self.book.note("accepted", issued.label, f"{issued.label} alive, {issued.story()}", entry)
         return AuthInfo(scheme, issued.label, kind)
 
