@@ -224,11 +224,13 @@ def test_a_bad_signature_a_stale_timestamp_and_an_unknown_application() -> None:
         (b"[1]", "not a JSON object"),
         (b'{"ApplicationToken": "x"}', "SignedSystemToken is missing"),
         (
-            b'{"SignedSystemToken": "a.b.c", "ApplicationToken": "x", "ContextIdentifier": "../etc", "ReturnTokenType": "JWT"}',
+            b'{"SignedSystemToken": "a.b.c", "ApplicationToken": "x", '
+            b'"ContextIdentifier": "../etc", "ReturnTokenType": "JWT"}',
             "not a tenant name",
         ),
         (
-            b'{"SignedSystemToken": "a.b.c", "ApplicationToken": "x", "ContextIdentifier": "Cust1", "ReturnTokenType": "Saml"}',
+            b'{"SignedSystemToken": "a.b.c", "ApplicationToken": "x", '
+            b'"ContextIdentifier": "Cust1", "ReturnTokenType": "Saml"}',
             "ask for JWT",
         ),
     ],
