@@ -202,7 +202,11 @@ class Login:
             return LoginAnswer(200, {"IsSuccessful": False, "Token": None, "ErrorMessage": problem.message}, record)
         name = app.name if app is not None else "an application not configured here"
         ticket = self._issue("ticket", request.context, name, request.application_token, None, now)
-        token = self.key.sign(identity_claims(request.context, base_url, ticket, now, self.settings.ticket_life_s))
+        # The JWT's iat/nbf/exp are on the machine's clock, so a client checking them with its own
+        # clock accepts the token whatever the test did to the fake's; the ticket's life is the fake's.
+        token = self.key.sign(
+            identity_claims(request.context, base_url, ticket, time.time(), self.settings.ticket_life_s)
+        )
         issued = self.book.find(ticket)
         assert issued is not None
         extra = {"login": "system user", "credential": issued.label, "issued": iso(now), "expires": iso(issued.expires)}
@@ -292,7 +296,9 @@ class Login:
         life = self.settings.access_token_life_s
         access = self._issue("token", context, name, app_token, client_id, now)
         ticket = self._issue("ticket", context, name, app_token, client_id, now)
-        id_token = self.key.sign(identity_claims(context, base_url, ticket, now, life))
+        id_token = self.key.sign(
+            identity_claims(context, base_url, ticket, time.time(), life)
+        )  # machine time, as above
         return token_response(access, life, refresh, id_token)
 
     def _issue(
