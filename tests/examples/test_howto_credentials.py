@@ -1,7 +1,7 @@
 """How to test a client against credentials that expire: the system user flow and OAuth refresh, on the fake's clock."""
 
 import base64
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -129,5 +129,5 @@ def test_tickets_the_fake_never_issued_are_refused_when_asked(superoffice_fake):
 
 
 def test_the_signed_token_uses_utc():
-    token = signed_system_token("My App-1", datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc))
+    token = signed_system_token("My App-1", datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
     assert token.startswith("My App-1.202612071000.")
