@@ -143,15 +143,9 @@ class Fake(Assertions, FaultInjection):
         tenant.clock, tenant.login = self.clock, self.login  # one clock and one login service for all tenants
         return tenant
 
-    # ---- credentials that expire (core/online) --------------------------------------------
-
-    def _base_url(self) -> str:
-        """Where this fake is served, for the URLs inside the tokens it issues."""
-        return f"http://{self.settings.host}:{self.settings.port}"
-
     def oauth_consent(self, context: str, client_id: str, client_secret: str | None = None) -> dict[str, Any]:
         """A first OAuth token pair for tenant `context`, as a user's consent would give (no browser)."""
-        return self.login.consent(context, client_id, client_secret, self._base_url())
+        return self.login.consent(context, client_id, client_secret)
 
     def assert_authenticated(self, times: int | None = None) -> int:
         """How many times the client logged in (system user or refresh); with `times`, exactly that many."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from ..core.fake import Fake
 from ..http.runner import Site
@@ -20,8 +20,10 @@ class FakeServer(Served, Fake):
         self._site = Site(self)
         self.port: int | None = None
 
-    def _base_url(self) -> str:
-        return self.url if self._site.started else super()._base_url()
+    async def start(self) -> Self:
+        await super().start()
+        self.login.base_url = self.url  # the URLs inside tokens a consent issues
+        return self
 
     async def _closed(self) -> None:
         self.release()  # unlock a --state file (every tenant's) so a restarted fake can open it

@@ -183,3 +183,10 @@ async def test_with_isolated_tenants_the_login_paths_are_not_a_tenant() -> None:
         assert fake.tenants is not None and len(fake.tenants) == 0  # /Login is not a tenant prefix
         status, _, _ = await answer(http, "POST", fake.url + "/Cust7/_clock", json={"advance_s": 60})
         assert status == 200 and fake.clock.to_json()["offset_s"] >= 59
+
+
+async def test_a_consent_from_python_names_the_served_url(served: tuple[FakeServer, ClientSession]) -> None:
+    fake, _http = served
+    pair = fake.oauth_consent("Cust12345", CLIENT_ID)
+    claims = jwt.decode(pair["id_token"], options={"verify_signature": False})
+    assert claims[WEBAPI_URL_CLAIM] == f"{fake.url}/Cust12345/api/"

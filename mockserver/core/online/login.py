@@ -9,17 +9,17 @@ a `CredentialBook` of what it issued. Credentials it never issued are left to th
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mockserver.core.headers.auth import REALM, TICKET_PREFIX, fingerprint, redact_headers
-from mockserver.core.headers.redaction import REDACTED, SCHEMES
+from mockserver.core.headers.auth import TICKET_PREFIX, fingerprint, redact_headers
+from mockserver.core.headers.redaction import REDACTED
 from mockserver.core.online.applications import Application, load_applications
 from mockserver.core.online.clock import Clock
+from mockserver.core.online.credential_check import check_call, same_secret
 from mockserver.core.online.jwt_keys import SigningKey, identity_claims
 from mockserver.core.online.oauth import OAuthProblem, read_refresh, token_response
 from mockserver.core.online.system_user import (
@@ -29,16 +29,15 @@ from mockserver.core.online.system_user import (
     parse_signed_token,
     read_request,
 )
-from mockserver.core.online.tickets import CredentialBook, Issued, iso, new_issued
+from mockserver.core.online.tickets import CredentialBook, iso, new_issued
 from mockserver.core.tenants import TENANT_NAME
-from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
+from mockserver.core.vocabulary.errors import ConfigError, Violation, preview
 from mockserver.core.vocabulary.journal import CallLog
 from mockserver.core.vocabulary.records import NO_AUTH, NO_LOCALE, AuthInfo, CallRecord, Pending
 
 SYSTEM_USER_PATH = "/Login/api/PartnerSystemUser/Authenticate"
 OAUTH_TOKENS_PATH = "/login/common/oauth/tokens"
 JWKS_PATH = "/login/.well-known/jwks"
-CREDENTIAL_ERROR = "SoCredentialsException"
 # A refresh token lasts as long as the consent; this fake never withdraws one.
 FOREVER = float("inf")
 
@@ -56,10 +55,6 @@ def _secret(prefix: str = "") -> str:
     return prefix + secrets.token_urlsafe(32)
 
 
-def _same(given: str, wanted: str) -> bool:
-    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), wanted.encode("utf-8", "surrogateescape"))
-
-
 class Login:
     """The login service of one fake: issues tickets and tokens on its clock and checks them on each call."""
 
@@ -69,103 +64,16 @@ class Login:
         self.applications = load_applications(settings.applications)
         self.key = SigningKey()
         self.book = CredentialBook()
+        # Where the fake is served, for the URLs inside tokens issued outside a request (a consent);
+        # a server sets it once it is bound.
+        self.base_url = f"http://{settings.host}:{settings.port}"
 
     # ---- the check on every API call ------------------------------------------------------
 
     def check(self, headers: Mapping[str, str], entry: Pending) -> AuthInfo | None:
-        """Who an issued ticket or token is, sliding a ticket's life; None for credentials not issued here.
-
-        Raises the 401 (or 403 for an expired access token, per ``expired_token_status``) for an
-        expired credential, a ticket sent without its application's SO-AppToken and, with
-        ``issued_only``, a ticket or token this fake never issued.
-        """
-        if not len(self.book) and not self.settings.issued_only:
-            return None
-        value = headers.get("Authorization")
-        if value is None:
-            return None
-        raw_scheme, _, credential = value.strip().partition(" ")
-        scheme, credential = SCHEMES.get(raw_scheme.lower()), credential.strip()
-        if scheme is None or not credential or any(c.isspace() for c in credential):
-            return None  # the header step names what is wrong with it
-        is_ticket = credential.startswith(TICKET_PREFIX)
-        if scheme == "SOTicket" and not is_ticket:
-            return None
-        if scheme == "Basic" and (not is_ticket or self.settings.installation == "online"):
-            return None
-        kind = "ticket" if is_ticket else "token"
-        issued = self.book.find(credential)
-        if issued is None or issued.kind != kind:
-            self._never_issued(kind, credential, entry)
-            return None
-        now = self.clock.now()
-        if not issued.alive(now):
-            self._expired(issued, now, entry)
-        if kind == "ticket" and issued.app_token is not None:
-            self._check_app_token(headers, issued, entry)
-        if issued.sliding:
-            self.book.slide(issued, now)  # each accepted call starts its life again
-        self.book.note("accepted", issued.label, f"{issued.label} alive, {issued.story()}", entry)
-        return AuthInfo(scheme, issued.label, kind)
-
-    def _never_issued(self, kind: str, credential: str, entry: Pending) -> None:
-        if not self.settings.issued_only:
-            return
-        label = fingerprint(kind, credential)
-        self.book.note("refused", label, f"{label} never issued by this fake", entry)
-        raise ApiError(
-            401,
-            [
-                Violation(
-                    "header.Authorization", f"a {kind} issued by this fake (issued_only)", f"{label}, never issued"
-                )
-            ],
-            headers={"WWW-Authenticate": REALM},
-            message=f"The {kind} was not issued by this server (issued_only is on); log in to get one.",
-            error_type=CREDENTIAL_ERROR,
-        )
-
-    def _expired(self, issued: Issued, now: float, entry: Pending) -> None:
-        kind = issued.kind
-        status = 401 if kind == "ticket" else self.settings.expired_token_status
-        self.book.note("expired", issued.label, f"{issued.label} expired {iso(issued.expires)}", entry)
-        life = "6-hour sliding" if kind == "ticket" and issued.life_s == 21600 else f"{issued.life_s:g}-second"
-        what = "ticket" if kind == "ticket" else "access token"
-        again = "authenticate again" if kind == "ticket" else "refresh it with the refresh token"
-        raise ApiError(
-            status,
-            [
-                Violation(
-                    "header.Authorization",
-                    f"a {what} that has not expired ({life} life)",
-                    f"{issued.label}, {issued.story()}; the clock reads {iso(now)}",
-                )
-            ],
-            headers={"WWW-Authenticate": REALM} if status == 401 else {},
-            message=f"The {what} expired at {iso(issued.expires)} (issued {iso(issued.issued)}); {again}.",
-            error_type=CREDENTIAL_ERROR,
-        )
-
-    def _check_app_token(self, headers: Mapping[str, str], issued: Issued, entry: Pending) -> None:
-        assert issued.app_token is not None
-        given = (headers.get("SO-AppToken") or "").strip()
-        if given and _same(given, issued.app_token):
-            return
-        got = "no SO-AppToken" if not given else "another application's token"
-        self.book.note("refused", issued.label, f"{issued.label} sent with {got}", entry)
-        raise ApiError(
-            401,
-            [
-                Violation(
-                    "header.SO-AppToken",
-                    f"the application token of {issued.app_name}, which the ticket was issued to",
-                    got,
-                )
-            ],
-            headers={"WWW-Authenticate": REALM},
-            message=f"The ticket was issued to {issued.app_name}; send its application token in SO-AppToken.",
-            error_type=CREDENTIAL_ERROR,
-        )
+        """Who an issued ticket or token is, sliding a ticket's life; None for credentials not issued here
+        (see credential_check.py for the 401s and 403s)."""
+        return check_call(self.book, self.clock.now, self.settings, headers, entry)
 
     # ---- the system user flow --------------------------------------------------------------
 
@@ -238,7 +146,7 @@ class Login:
                 raise OAuthProblem(
                     "invalid_client", "client_id is not the client the refresh token was issued to.", 401
                 )
-            if issued.app_token is not None and not _same(request.client_secret, issued.app_token):
+            if issued.app_token is not None and not same_secret(request.client_secret, issued.app_token):
                 raise OAuthProblem(
                     "invalid_client", f"client_secret is wrong for client_id {preview(request.client_id, 40)}.", 401
                 )
@@ -262,7 +170,9 @@ class Login:
         self.book.note("authenticated", access.label, f"refresh of {issued.label} gave {access.label}", record)
         return LoginAnswer(200, pair, record)
 
-    def consent(self, context: str, client_id: str, client_secret: str | None, base_url: str) -> dict[str, Any]:
+    def consent(
+        self, context: str, client_id: str, client_secret: str | None, base_url: str | None = None
+    ) -> dict[str, Any]:
         """A first token pair, as a user's consent in a browser would give: the tests' way in.
 
         With applications configured, `client_id` must be one of theirs and `client_secret` (when
@@ -275,13 +185,13 @@ class Login:
         app: Application | None = self.applications.by_client_id(client_id) if self.applications else None
         if self.applications and app is None:
             raise ConfigError(f"client_id {preview(client_id, 40)} is not the client_id of a configured application")
-        if app is not None and client_secret is not None and not _same(client_secret, app.application_token):
+        if app is not None and client_secret is not None and not same_secret(client_secret, app.application_token):
             raise ConfigError(f"client_secret is not the application token of {app.name}")
         secret = app.application_token if app is not None else client_secret
         name = app.name if app is not None else f"client {preview(client_id, 40)}"
         now = self.clock.now()
         refresh = self._issue("refresh", context, name, secret, client_id, now)
-        return self._pair(context, name, secret, client_id, base_url, now, refresh)
+        return self._pair(context, name, secret, client_id, base_url or self.base_url, now, refresh)
 
     def _pair(
         self,
