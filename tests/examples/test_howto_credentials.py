@@ -2,6 +2,7 @@
 
 import base64
 from datetime import UTC, datetime
+from pathlib import Path
 
 import jwt
 import pytest
@@ -131,3 +132,26 @@ def test_tickets_the_fake_never_issued_are_refused_when_asked(superoffice_fake):
 def test_the_signed_token_uses_utc():
     token = signed_system_token("My App-1", datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
     assert token.startswith("My App-1.202612071000.")
+
+
+APPLICATIONS_FILE = Path(__file__).with_name("applications.toml")
+
+
+@pytest.mark.superoffice(installation="online", applications=APPLICATIONS_FILE)
+def test_an_applications_file(superoffice_fake):
+    # This example's key pair is not the one in the file: the fake says so, and journals the refusal.
+    answer = requests.post(
+        f"{superoffice_fake.url}/Login/api/PartnerSystemUser/Authenticate",
+        json={
+            "SignedSystemToken": signed_system_token("My App-4f1d8a9c", superoffice_fake.clock.utcnow()),
+            "ApplicationToken": "my-application-token",
+            "ContextIdentifier": "Cust12345",
+            "ReturnTokenType": "JWT",
+        },
+        timeout=10,
+    ).json()
+    assert answer["IsSuccessful"] is False
+    assert answer["ErrorMessage"].startswith(
+        "SignedSystemToken has a bad signature: it does not verify with the public key of My App."
+    )
+    assert superoffice_fake.calls.last.violations[0].location == "body.SignedSystemToken"

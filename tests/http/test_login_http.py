@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -12,6 +13,7 @@ from aiohttp import ClientSession
 
 from mockserver import FakeServer
 from mockserver.core.online.jwt_keys import TICKET_CLAIM, WEBAPI_URL_CLAIM, serial_of
+from mockserver.tools.cli import build_parser, settings_from_args
 
 from ..online_support import APP_TOKEN, CLIENT_ID, START, applications, login_body
 from ..support import SAVE_PATH, save_body
@@ -190,3 +192,28 @@ async def test_a_consent_from_python_names_the_served_url(served: tuple[FakeServ
     pair = fake.oauth_consent("Cust12345", CLIENT_ID)
     claims = jwt.decode(pair["id_token"], options={"verify_signature": False})
     assert claims[WEBAPI_URL_CLAIM] == f"{fake.url}/Cust12345/api/"
+
+
+def test_the_settings_from_the_command_line_and_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = build_parser().parse_args(
+        [
+            "serve",
+            "--applications",
+            "apps.toml",
+            "--clock",
+            "frozen",
+            "--ticket-life-s",
+            "60",
+            "--expired-token-status",
+            "403",
+        ]
+    )
+    settings = settings_from_args(args)
+    assert (settings.applications, settings.clock, settings.ticket_life_s) == (Path("apps.toml"), "frozen", 60)
+    assert settings.expired_token_status == 403 and settings.public()["applications"] == "set"
+    monkeypatch.setenv("MOCKSERVER_ISSUED_ONLY", "true")
+    monkeypatch.setenv("MOCKSERVER_CLOCK", "2026-12-07T10:00:00Z")
+    settings = settings_from_args(build_parser().parse_args(["serve"]))
+    assert settings.issued_only is True and settings.clock == "2026-12-07T10:00:00Z"
+    monkeypatch.setenv("MOCKSERVER_CLOCK", "")
+    assert settings_from_args(build_parser().parse_args(["serve"])).clock is None
