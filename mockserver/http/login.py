@@ -40,14 +40,17 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def _not_allowed(request: web.Request, allow: str) -> web.Response:
-    return error_response(
-        ApiError(
-            405,
-            [Violation("method", allow, request.method)],
-            headers={"Allow": allow},
-            message=f"The method {request.method} is not allowed for {request.path}; use {allow}.",
-        )
+    """A 405 in SuperOffice's shape, journaled as every call to the login service is."""
+    err = ApiError(
+        405,
+        [Violation("method", allow, request.method)],
+        headers={"Allow": allow},
+        message=f"The method {request.method} is not allowed for {request.path}; use {allow}.",
     )
+    fake = root_of(request)
+    violations = tuple(err.violations)
+    fake.login.journal_call(fake.state.journal, request.method, request.path, request.headers, 405, {}, violations, {})
+    return error_response(err)
 
 
 async def _body(request: web.Request) -> bytes | None:

@@ -98,7 +98,11 @@ async def test_a_failed_login_answers_is_successful_false(served: tuple[FakeServ
     assert status == 405 and headers["Allow"] == "POST"
     status, body, _ = await answer(http, "POST", fake.url + LOGIN, data=b"x" * 70_000)
     assert status == 200 and body["ErrorMessage"] == "The request body is not JSON."
-    assert [c.path for c in fake.calls] == [LOGIN, LOGIN]
+    assert [(c.method, c.path, c.status) for c in fake.calls] == [
+        ("POST", LOGIN, 200),
+        ("GET", LOGIN, 405),
+        ("POST", LOGIN, 200),
+    ]
 
 
 async def test_oauth_consent_and_refresh_over_http(served: tuple[FakeServer, ClientSession]) -> None:

@@ -105,7 +105,7 @@ class Login:
                 check_signature(signed, app.public_key, app.name)
         except LoginProblem as problem:
             violation = Violation(problem.location, problem.expected, problem.got)
-            record = self._journal(journal, "POST", path, headers, 200, summary, (violation,), {})
+            record = self.journal_call(journal, "POST", path, headers, 200, summary, (violation,), {})
             self.book.note("login_failed", "", problem.message, record)
             return LoginAnswer(200, {"IsSuccessful": False, "Token": None, "ErrorMessage": problem.message}, record)
         name = app.name if app is not None else "an application not configured here"
@@ -118,7 +118,7 @@ class Login:
         issued = self.book.find(ticket)
         assert issued is not None
         extra = {"login": "system user", "credential": issued.label, "issued": iso(now), "expires": iso(issued.expires)}
-        record = self._journal(journal, "POST", path, headers, 200, summary, (), extra)
+        record = self.journal_call(journal, "POST", path, headers, 200, summary, (), extra)
         self.book.note("authenticated", issued.label, f"system user of {request.context} got {issued.label}", record)
         return LoginAnswer(200, {"IsSuccessful": True, "Token": token, "ErrorMessage": ""}, record)
 
@@ -152,7 +152,7 @@ class Login:
                 )
         except OAuthProblem as problem:
             violation = Violation("oauth", "a refresh request this server can grant", problem.description)
-            record = self._journal(journal, "POST", path, headers, problem.status, summary, (violation,), {})
+            record = self.journal_call(journal, "POST", path, headers, problem.status, summary, (violation,), {})
             self.book.note("login_failed", "", problem.description, record)
             return LoginAnswer(problem.status, problem.body(), record)
         pair = self._pair(
@@ -166,7 +166,7 @@ class Login:
             "issued": iso(now),
             "expires": iso(access.expires),
         }
-        record = self._journal(journal, "POST", path, headers, 200, summary, (), extra)
+        record = self.journal_call(journal, "POST", path, headers, 200, summary, (), extra)
         self.book.note("authenticated", access.label, f"refresh of {issued.label} gave {access.label}", record)
         return LoginAnswer(200, pair, record)
 
@@ -236,7 +236,7 @@ class Login:
         return secret
 
     @staticmethod
-    def _journal(
+    def journal_call(
         journal: CallLog,
         method: str,
         path: str,
@@ -246,6 +246,7 @@ class Login:
         violations: tuple[Violation, ...],
         extra: dict[str, Any],
     ) -> CallRecord:
+        """Journal one call to the login service (secrets already replaced by fingerprints)."""
         record = CallRecord(
             seq=journal.next_seq(),
             time=time.time(),
