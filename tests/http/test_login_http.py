@@ -13,7 +13,7 @@ from aiohttp import ClientSession
 
 from mockserver import FakeServer
 from mockserver.core.online.jwt_keys import TICKET_CLAIM, WEBAPI_URL_CLAIM, serial_of
-from mockserver.tools.cli import build_parser, settings_from_args
+from mockserver.tools.cli import build_parser, settings_and_sources
 
 from ..online_support import APP_TOKEN, CLIENT_ID, START, applications, login_body
 from ..support import SAVE_PATH, save_body
@@ -212,12 +212,12 @@ def test_the_settings_from_the_command_line_and_the_environment(monkeypatch: pyt
             "403",
         ]
     )
-    settings = settings_from_args(args)
+    settings = settings_and_sources(args)[0]
     assert (settings.applications, settings.clock, settings.ticket_life_s) == (Path("apps.toml"), "frozen", 60)
     assert settings.expired_token_status == 403 and settings.public()["applications"] == "set"
     monkeypatch.setenv("MOCKSERVER_ISSUED_ONLY", "true")
     monkeypatch.setenv("MOCKSERVER_CLOCK", "2026-12-07T10:00:00Z")
-    settings = settings_from_args(build_parser().parse_args(["serve"]))
+    settings = settings_and_sources(build_parser().parse_args(["serve"]))[0]
     assert settings.issued_only is True and settings.clock == "2026-12-07T10:00:00Z"
     monkeypatch.setenv("MOCKSERVER_CLOCK", "")
-    assert settings_from_args(build_parser().parse_args(["serve"])).clock is None
+    assert settings_and_sources(build_parser().parse_args(["serve"]))[0].clock is None

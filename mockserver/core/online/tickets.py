@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from mockserver.core.headers.auth import fingerprint
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
-from mockserver.core.vocabulary.slots import drop_oldest
 
 Kind = Literal["ticket", "token", "refresh"]
 EventKind = Literal["authenticated", "login_failed", "accepted", "expired", "refused"]
@@ -91,14 +91,11 @@ class CredentialBook:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._issued: dict[str, Issued] = {}
+        self._issued: BoundedCache[str, Issued] = BoundedCache(MAX_ISSUED)
         self._events: deque[CredentialEvent] = deque(maxlen=MAX_EVENTS)
 
     def issue(self, secret: str, issued: Issued) -> None:
-        with self._lock:
-            if len(self._issued) >= MAX_ISSUED:
-                drop_oldest(self._issued)
-            self._issued[secret] = issued
+        self._issued.put(secret, issued)
 
     def find(self, secret: str) -> Issued | None:
         return self._issued.get(secret)
@@ -116,15 +113,14 @@ class CredentialBook:
 
     def clear(self) -> None:
         """Forget every issued credential and event (``fake.reset()``)."""
-        with self._lock:
-            self._issued.clear()
-            self._events.clear()
+        self._issued.clear()
+        self._events.clear()
 
     def __len__(self) -> int:
         return len(self._issued)
 
     def __iter__(self) -> Iterator[Issued]:
-        return iter(list(self._issued.values()))
+        return iter([i for secret in self._issued if (i := self._issued.get(secret)) is not None])
 
 
 def new_issued(
