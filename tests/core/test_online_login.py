@@ -18,6 +18,8 @@ from mockserver.core.online.clock import Clock
 from mockserver.core.online.clock_control import apply_clock_body, clock_from_setting
 from mockserver.core.online.jwt_keys import CTX_CLAIM, TICKET_CLAIM, WEBAPI_URL_CLAIM, serial_of
 from mockserver.core.online.login import OAUTH_TOKENS_PATH, SYSTEM_USER_PATH, LoginAnswer
+from mockserver.core.online.system_user import CONTEXT_NAME
+from mockserver.core.tenants import TENANT_NAME
 from mockserver.core.vocabulary.errors import ApiError, ConfigError
 
 from ..online_support import (
@@ -49,6 +51,10 @@ def ticket_of(answer: LoginAnswer) -> str:
 
 def refresh(fake: Fake, **params: str) -> LoginAnswer:
     return fake.login.oauth_tokens(params, {}, OAUTH_TOKENS_PATH, BASE, fake.state.journal)
+
+
+def test_the_login_service_reads_tenant_names_as_the_tenants_do() -> None:
+    assert CONTEXT_NAME.pattern == TENANT_NAME.pattern
 
 
 # ---- the clock ---------------------------------------------------------------------------------

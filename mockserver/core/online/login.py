@@ -23,6 +23,7 @@ from mockserver.core.online.credential_check import check_call, same_secret
 from mockserver.core.online.jwt_keys import SigningKey, identity_claims
 from mockserver.core.online.oauth import OAuthProblem, read_refresh, token_response
 from mockserver.core.online.system_user import (
+    CONTEXT_NAME,
     LoginProblem,
     check_signature,
     check_stamp,
@@ -30,7 +31,6 @@ from mockserver.core.online.system_user import (
     read_request,
 )
 from mockserver.core.online.tickets import CredentialBook, iso, new_issued
-from mockserver.core.tenants import TENANT_NAME
 from mockserver.core.vocabulary.errors import ConfigError, Violation, preview
 from mockserver.core.vocabulary.journal import CallLog
 from mockserver.core.vocabulary.records import NO_AUTH, NO_LOCALE, AuthInfo, CallRecord, Pending
@@ -178,7 +178,7 @@ class Login:
         With applications configured, `client_id` must be one of theirs and `client_secret` (when
         given) its application token. Raises ConfigError naming what is wrong.
         """
-        if not TENANT_NAME.fullmatch(context):
+        if not CONTEXT_NAME.fullmatch(context):
             raise ConfigError(f"context {preview(context, 40)} is not a tenant name such as Cust12345")
         if not client_id.strip():
             raise ConfigError("client_id must be a non-empty string")
