@@ -13,6 +13,7 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from mockserver.core.online.clock_control import check_clock_setting
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
 from mockserver.core.vocabulary.contract import INT32_MAX
 from mockserver.core.vocabulary.errors import ConfigError
@@ -34,7 +35,8 @@ LOG_FORMATS = ("text", "json")
 LOOPS = ("asyncio", "uvloop")
 DEFAULT_MAX_TENANTS = 1000
 ENV_PREFIX = "MOCKSERVER_"
-SECRET_FIELDS = frozenset({"admin_token", "credentials"})
+SECRET_FIELDS = frozenset({"admin_token", "credentials", "applications"})
+EXPIRED_TOKEN_STATUSES = (401, 403)
 
 
 def _meta(
@@ -168,6 +170,42 @@ class Settings:
             "text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS, shell_only=True
         ),
     )
+    clock: str | None = field(
+        default=None,
+        metadata=_meta(
+            "the fake's clock for credential expiry: unset runs on real time; 'frozen' stops it at start; "
+            "an ISO 8601 instant such as 2026-12-07T10:00:00Z freezes it there (move it with POST /_clock)"
+        ),
+    )
+    # A path to a TOML file, or a mapping of the same shape (core/online/applications.py).
+    applications: Any = field(
+        default=None,
+        metadata=_meta(
+            "TOML file of partner applications ([[application]] with application_token, public_key PEM, "
+            "client_id, name): signed system user tokens are verified with their keys",
+            "path",
+        ),
+    )
+    ticket_life_s: int = field(
+        default=21600,
+        metadata=_meta("seconds a ticket the fake issued lives after its last accepted use (sliding)", "int"),
+    )
+    access_token_life_s: int = field(
+        default=3600, metadata=_meta("seconds an OAuth access token lives (its expires_in); it does not slide", "int")
+    )
+    signed_token_window_s: int = field(
+        default=300,
+        metadata=_meta(
+            "how far (seconds, either way) a signed system user token's timestamp may be from the fake's clock", "int"
+        ),
+    )
+    expired_token_status: int = field(
+        default=401, metadata=_meta("the status an expired OAuth access token gets: 401 or 403", "int")
+    )
+    issued_only: bool = field(
+        default=False,
+        metadata=_meta("refuse (401) tickets and Bearer tokens this fake did not issue itself", "bool"),
+    )
 
     def __post_init__(self) -> None:
         if not 1 <= self.first_id <= INT32_MAX:
@@ -204,6 +242,12 @@ class Settings:
             raise ConfigError(f"min_body_rate must be 0 (off) or more bytes a second (got {self.min_body_rate})")
         if self.max_body_memory < 1:
             raise ConfigError(f"max_body_memory must be at least 1 byte (got {self.max_body_memory})")
+        for name in ("ticket_life_s", "access_token_life_s", "signed_token_window_s"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1 second (got {getattr(self, name)})")
+        if self.expired_token_status not in EXPIRED_TOKEN_STATUSES:
+            raise ConfigError(f"expired_token_status must be 401 or 403 (got {self.expired_token_status})")
+        check_clock_setting(self.clock)
         if isinstance(self.allowed_hosts, str) or not isinstance(self.allowed_hosts, tuple):
             object.__setattr__(self, "allowed_hosts", split_hosts(self.allowed_hosts))
 
@@ -313,7 +357,7 @@ def parse_value(f: Field[Any], where: str, text: str) -> Any:
         return split_hosts(text)
     if kind == "choice" and text not in f.metadata["choices"]:
         raise ConfigError(f"{where} must be one of {', '.join(f.metadata['choices'])} (got {text!r})")
-    if f.name == "admin_token":
+    if f.name in ("admin_token", "clock"):
         return text or None
     return text
 

@@ -36,7 +36,10 @@ from mockserver.core.headers.negotiation import Answer, RequestMedia, error_medi
 from mockserver.core.headers.redaction import redact_query
 from mockserver.core.headers.steps import HeaderCache, HeaderFacts, Key, read_headers
 from mockserver.core.loader import load_contracts
+from mockserver.core.online import credential_checks
 from mockserver.core.online.clock import Clock
+from mockserver.core.online.clock_control import clock_from_setting
+from mockserver.core.online.login import Login
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.storage.state import State, Storage
@@ -53,6 +56,8 @@ class Fake:
 
     `storage` says where the state lives; by default memory, or the SQLite file named by
     ``settings.state``. `budgets` (images, journal) are the ones a tenant shares with its fake.
+    `clock` is a `Clock` to share (isolated tenants share their fake's), or the ``clock``
+    setting's text (``"frozen"``, ``"2026-12-07T10:00:00Z"``).
     """
 
     # With isolated tenants, a tenant's own name ('' for the default tenant, the fake itself).
@@ -67,9 +72,11 @@ class Fake:
         contracts: ContractSet | None = None,
         storage: Storage | None = None,
         budgets: tuple[Budget, Budget] | None = None,
-        clock: Clock | None = None,
+        clock: Clock | str | None = None,
         **overrides: Any,
     ):
+        if isinstance(clock, str):  # the setting, given by keyword like every other one
+            overrides["clock"], clock = clock, None
         base = settings or Settings()
         self.settings = base.with_(**overrides) if overrides else base
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
@@ -77,7 +84,9 @@ class Fake:
             storage = SqliteStorage(self.settings.state)
         images, journal = budgets or (Budget(self.settings.image_budget), Budget(self.settings.journal_budget))
         self.state = State(self.settings.first_id, self.settings.journal_limit, storage, images, journal)
-        self.clock = clock if clock is not None else Clock()
+        # What credential expiry reads (the `clock` setting; tests move it), and the login service.
+        self.clock = clock if clock is not None else clock_from_setting(self.settings.clock)
+        self.login = Login(self.settings, self.clock)
         self.faults = FaultSet(self.resolve_operation)
         self.expect = Assertions(self.state.journal)
         self.credentials = auth.load_store(self.settings.credentials)
@@ -126,6 +135,7 @@ class Fake:
         """
         self.state.reset()
         self.faults.clear()
+        self.login.book.clear()
         for _name, tenant in self.tenants.items() if self.tenants is not None else ():
             tenant.reset()
 
@@ -157,6 +167,7 @@ class Fake:
         settings = self.settings.with_(tenants="shared", state=state)
         tenant = Fake(settings, contracts=self.contracts, clock=self.clock, budgets=budgets)
         tenant.name = name
+        tenant.login = self.login  # one login service (the credentials it issued) for every tenant
         return tenant
 
     def unmade_tenant(self, name: str) -> Fake:
@@ -164,6 +175,24 @@ class Fake:
         tenant = Fake(self.settings.with_(tenants="shared", state=None), contracts=self.contracts, clock=self.clock)
         tenant.name = name
         return tenant
+
+    # ---- credentials that expire (core/online) -----------------------------------------------
+
+    def oauth_consent(self, context: str, client_id: str, client_secret: str | None = None) -> dict[str, Any]:
+        """A first OAuth token pair for tenant `context`, as a user's consent would give (no browser)."""
+        return self.login.consent(context, client_id, client_secret)
+
+    def assert_authenticated(self, times: int | None = None) -> int:
+        """How many times the client logged in (system user or refresh); with `times`, exactly that many."""
+        return credential_checks.check_authenticated(self.login.book.events(), times)
+
+    def assert_reauthenticated_after_401(self) -> None:
+        """The client logged in again after an expired credential was refused, and only then."""
+        credential_checks.check_reauthenticated_after_401(self.login.book.events())
+
+    def assert_no_expired_credential_reused(self) -> None:
+        """No expired ticket or token was sent (and refused) more than once."""
+        credential_checks.check_no_expired_reuse(self.login.book.events())
 
     # ---- faults (the parts: `self.faults`) ---------------------------------------------------
 
@@ -320,7 +349,10 @@ class Fake:
             raise answer.not_acceptable
         if raw.body_problem is not None:
             raise raw.body_problem
+        # Issued tickets and tokens expire: the login service sees every call, cached headers or not.
+        issued = self.login.check(raw.headers, call)
         media = self._take_headers(call, self._header_facts(raw, contract, key, cached, answer, call))
+        call.auth = issued or call.auth
         binding = self._bind(raw, contract, media, call)
         return self._act(contract, binding, call)
 

@@ -28,6 +28,7 @@ from .body import (
 )
 from .debug import add_debug_routes, unknown_route
 from .faults import act_out
+from .login import add_login_routes
 from .responses import FAKE_KEY, call_ref, record_json, to_response
 
 log = logging.getLogger("mockserver")
@@ -153,5 +154,6 @@ def build_app(fake: Fake) -> web.Application:
     app[FAKE_KEY] = fake
     app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size), settings.max_body_size)
     add_debug_routes(app, tenants=fake.tenants is not None)
+    add_login_routes(app)
     app.router.add_route("*", "/{tail:.*}", agent_handler, expect_handler=hold_continue)
     return app

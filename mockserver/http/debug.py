@@ -25,6 +25,7 @@ from .connections import CONNECTIONS_KEY
 from .expect import EXPECT_ROUTES
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
+from .login import CREDENTIAL_ROUTES
 from .responses import error_response, fake_of, json_response, root_of, whole_number
 from .waiting import stop_waiting
 
@@ -192,6 +193,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
 }
 ROUTES.update(FAULT_ROUTES)
 ROUTES.update(EXPECT_ROUTES)
+ROUTES.update(CREDENTIAL_ROUTES)
 
 
 async def unknown(request: web.Request) -> web.Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from ..core.config import Settings
 from ..core.fake import Fake
@@ -37,6 +37,11 @@ class FakeServer(Served, Fake):
         super().__init__(settings, contracts=contracts, storage=storage, **overrides)
         self._site = Site(self)
         self.port: int | None = None
+
+    async def start(self) -> Self:
+        await super().start()
+        self.login.base_url = self.url  # the URLs inside tokens a consent issues
+        return self
 
     async def _closed(self) -> None:
         self.release()  # unlock a --state file (every tenant's) so a restarted fake can open it

@@ -10,23 +10,31 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+import jwt
 import pytest
+import requests
 from aiohttp import ClientSession
 from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver import FakeServer, ProxyServer, ThreadedFakeServer
 from mockserver.core.headers.redaction import scrub
+from mockserver.core.online.jwt_keys import TICKET_CLAIM
 
+from ..online_support import APP_TOKEN, CLIENT_ID, applications, login_body, private_pem, sign
 from ..proxy_support import start_app, wrong_app
 from .strategies import budget
 from .wire import GIF_1X1_B64, exchange, exchange_sync, get_request, journal_views, request_bytes
 
 BODY = json.dumps({"Type": "PersonImage", "Image": GIF_1X1_B64}).encode()
+LOGIN_PATH = "/Login/api/PartnerSystemUser/Authenticate"
+TOKENS_PATH = "/login/common/oauth/tokens"
 
 
 def served_texts(views: dict[str, object]) -> list[str]:
@@ -245,3 +253,118 @@ async def test_an_upstream_echoing_credentials_encoded_shows_none_in_the_journal
         for form in (secret, secret.lower(), secret.upper(), quote(secret, safe=""), b64):
             assert form not in journal, form
     assert base64.urlsafe_b64encode(token.encode()).decode() not in journal
+
+
+# ---- the login service's secrets: private keys, tickets, tokens, signed tokens -----------------
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@pytest.fixture(scope="module")
+def online(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ThreadedFakeServer, Path, _Lines]]:
+    state = tmp_path_factory.mktemp("online-secrets") / "state.db"
+    handler = _Lines()
+    logger = logging.getLogger("mockserver")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        with ThreadedFakeServer(
+            port=0,
+            state=state,
+            journal_limit=0,
+            installation="online",
+            applications=applications(),
+            log_calls=True,
+            ticket_life_s=3600,
+        ) as fake:
+            yield fake, state, handler
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+LOGIN_STEPS = st.sampled_from(
+    ["login", "login-bad-signature", "login-stale", "login-malformed", "login-unknown-app", "call", "consent",
+     "refresh", "refresh-never-issued", "bearer", "advance"]
+)  # fmt: skip
+
+
+@budget(25)
+@given(steps=st.lists(LOGIN_STEPS, max_size=8).map(lambda more: ["login", *more]))
+def test_no_key_ticket_or_token_reaches_the_journal_the_page_the_logs_or_the_state_file(
+    online: tuple[ThreadedFakeServer, Path, _Lines], steps: list[str]
+) -> None:
+    fake, state, logs = online
+    url = fake.url
+    now = fake.clock.utcnow
+    secrets_seen = [APP_TOKEN, private_pem().splitlines()[1]]  # a line of the private key itself
+    ticket, pair = None, None
+    refusals: list[str] = []
+    for step in steps:
+        if step.startswith("login"):
+            signed = sign(now())
+            if step == "login-bad-signature":
+                signed = signed[:-12] + "AAAAAAAAAAA="
+            elif step == "login-stale":
+                signed = sign(now() - timedelta(hours=2))
+            elif step == "login-malformed":
+                signed = signed.replace(".", "!", 1)
+            app = "Zq9-unknown-app-token" if step == "login-unknown-app" else APP_TOKEN
+            secrets_seen += [signed, signed.rsplit(".", 1)[-1], app]
+            answer = requests.post(
+                url + LOGIN_PATH, data=login_body(fake, signed=signed, app_token=app), timeout=10
+            ).json()
+            if answer["IsSuccessful"]:
+                secrets_seen.append(answer["Token"])
+                ticket = jwt.decode(answer["Token"], options={"verify_signature": False})[TICKET_CLAIM]
+                secrets_seen.append(ticket)
+            else:
+                refusals.append(json.dumps(answer))
+        elif step == "call" and ticket is not None:
+            headers = {"Authorization": f"SOTicket {ticket}", "SO-AppToken": APP_TOKEN}
+            answer = requests.post(
+                fake.api_url, data=BODY, headers={**headers, "Content-Type": "application/json"}, timeout=10
+            )
+            refusals.append(answer.text) if answer.status_code != 200 else None
+        elif step == "consent":
+            pair = fake.oauth_consent("Cust12345", CLIENT_ID)
+            secrets_seen += [pair["access_token"], pair["refresh_token"], pair["id_token"]]
+        elif step.startswith("refresh") and pair is not None:
+            token = "Zq9-never-issued-refresh" if step == "refresh-never-issued" else pair["refresh_token"]
+            secrets_seen.append(token)
+            query = {
+                "grant_type": "refresh_token",
+                "client_id": CLIENT_ID,
+                "client_secret": APP_TOKEN,
+                "refresh_token": token,
+            }
+            answer = requests.post(url + TOKENS_PATH, params=query, timeout=10)
+            if answer.status_code == 200:
+                secrets_seen += [answer.json()["access_token"], answer.json()["id_token"]]
+            else:
+                refusals.append(answer.text)
+        elif step == "bearer" and pair is not None:
+            bearer = {"Authorization": f"Bearer {pair['access_token']}", "Content-Type": "application/json"}
+            answer = requests.post(fake.api_url, data=BODY, headers=bearer, timeout=10)
+            refusals.append(answer.text) if answer.status_code != 200 else None
+        elif step == "advance":
+            fake.clock.advance(hours=1)
+    assert ticket is not None and logs.lines  # the first step logs in, and that is logged
+    seq = fake.calls.last.seq
+    texts = [*refusals, *logs.lines]
+    views = [("/_calls", "application/json"), (f"/_calls/{seq}", "application/json"), ("/_calls", "text/html")]
+    views += [("/_credentials", "application/json"), ("/_health", "application/json")]
+    for path, accept in views:
+        texts.append(requests.get(url + path, headers={"Accept": accept}, timeout=10).text)
+    stored = state_bytes(state)
+    for secret in secrets_seen:
+        assert all(secret not in text for text in texts), secret[:12]
+        assert secret.encode() not in stored

@@ -132,7 +132,7 @@ def test_wrong_description(superoffice_fake):
     [
         (
             "superoffice(frist_id=3)",
-            "*unknown keyword(s) frist_id; known: admin_token, allowed_hosts, contracts, credentials, faults, *",
+            "*unknown keyword(s) frist_id; known: access_token_life_s, admin_token, allowed_hosts, applications, *",
         ),
         ("superoffice(33)", "*keyword arguments only*"),
         ("superoffice(first_id=0)", "*@pytest.mark.superoffice: first_id must be between 1 and 2147483647*"),
