@@ -37,6 +37,7 @@ KINDS = {
     "path": "a path",
     "choice": "one of the choices",
     "hosts": "host names (comma-separated in the variable)",
+    "list": "names, comma-separated",
 }
 
 
@@ -67,7 +68,7 @@ def shown_default(f: Field[Any]) -> str:
         return f"`{human_size(value)}` ({value:,} bytes)"
     if kind == "bool":
         return "off" if not value else "on"
-    if kind == "hosts":
+    if kind in ("hosts", "list"):
         return "none" if not value else ", ".join(f"`{v}`" for v in value)
     return f"`{value}`"
 

@@ -13,6 +13,7 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from mockserver.core.online.hosts import check_online
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
 from mockserver.core.vocabulary.contract import INT32_MAX
 from mockserver.core.vocabulary.errors import ConfigError
@@ -31,7 +32,7 @@ SECRET_FIELDS = frozenset({"admin_token", "credentials"})
 
 
 def _meta(help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True) -> dict[str, Any]:
-    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts)."""
+    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts, list)."""
     return {"help": help, "kind": kind, "choices": choices, "cli": cli}
 
 
@@ -107,6 +108,26 @@ class Settings:
         default="text",
         metadata=_meta("text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS),
     )
+    online_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            "SuperOffice Online mode: comma-separated host names, the first the authentication host, the rest "
+            "numbered hosts where tenants live (e.g. sod,sod2,sod3); each gets a listener (port, port+1, ... or "
+            "free ports with port 0); implies isolated tenants",
+            "list",
+        ),
+    )
+    online_home: str | None = field(
+        default=None, metadata=_meta("Online mode: the host new tenants start on (default: the second host)")
+    )
+    online_tenants: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta("Online mode: comma-separated tenants known from the start (e.g. Cust12345)", "list"),
+    )
+    online_valid_for: int = field(
+        default=300,
+        metadata=_meta("Online mode: seconds the tenant status API's ValidUntil lies ahead of the clock", "int"),
+    )
 
     def __post_init__(self) -> None:
         if not 1 <= self.first_id <= INT32_MAX:
@@ -132,8 +153,13 @@ class Settings:
             raise ConfigError(f"max_tenants must be at least 1 (got {self.max_tenants})")
         if self.max_body_memory < 1:
             raise ConfigError(f"max_body_memory must be at least 1 byte (got {self.max_body_memory})")
-        if isinstance(self.allowed_hosts, str) or not isinstance(self.allowed_hosts, tuple):
-            object.__setattr__(self, "allowed_hosts", split_hosts(self.allowed_hosts))
+        for name in ("allowed_hosts", "online_hosts", "online_tenants"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not isinstance(value, tuple):
+                object.__setattr__(self, name, split_hosts(value))
+        if self.online_hosts:
+            check_online(self.online_hosts, self.online_home, self.online_tenants, self.online_valid_for)
+            object.__setattr__(self, "tenants", "isolated")  # Online mode: every /CustNNNN is a tenant
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -208,7 +234,7 @@ def parse_value(f: Field[Any], where: str, text: str) -> Any:
         return _parse_bool(where, text)
     if kind == "path":
         return Path(text) if text else None
-    if kind == "hosts":
+    if kind in ("hosts", "list"):
         return split_hosts(text)
     if kind == "choice" and text not in f.metadata["choices"]:
         raise ConfigError(f"{where} must be one of {', '.join(f.metadata['choices'])} (got {text!r})")

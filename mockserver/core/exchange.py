@@ -27,6 +27,7 @@ class RawRequest:
     headers: Mapping[str, str] = field(default_factory=lambda: CIMultiDictProxy(CIMultiDict()))
     body: bytes | bytearray = b""
     body_problem: ApiError | None = None
+    host: str = ""  # in Online mode, the name of the host it arrived on (sod2)
 
     @classmethod
     def build(
@@ -37,9 +38,10 @@ class RawRequest:
         headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
         body: bytes = b"",
         query: str = "",
+        host: str = "",
     ) -> RawRequest:
         """Build a request from plain values (for tests and the core's own callers)."""
-        return cls(method.upper(), path, query, CIMultiDictProxy(CIMultiDict(headers or {})), body)
+        return cls(method.upper(), path, query, CIMultiDictProxy(CIMultiDict(headers or {})), body, None, host)
 
 
 new_raw_request = slots_constructor(RawRequest)  # one or two per call: see slots.py

@@ -26,6 +26,9 @@ from mockserver.core.headers.cache import HeaderCache, HeaderFacts, check_header
 from mockserver.core.headers.locales import parse_select, read_locale
 from mockserver.core.headers.negotiation import error_media, negotiate, request_media
 from mockserver.core.loader import load_contracts
+from mockserver.core.online.clock import Clock
+from mockserver.core.online.gate import refuse
+from mockserver.core.online.tenant_life import new_online_life
 from mockserver.core.pending import CallFacts
 from mockserver.core.refusals import record_refusal
 from mockserver.core.storage.memory import ImageStore
@@ -35,7 +38,7 @@ from mockserver.core.summary import loggable_result, summarise
 from mockserver.core.tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
 from mockserver.core.vocabulary.contract import Contract, ContractSet
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
-from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.journal import CallList, CallLog
 
 
 class Fake(Assertions, FaultInjection):
@@ -64,6 +67,8 @@ class Fake(Assertions, FaultInjection):
         self.header_cache = HeaderCache()
         self.started = time.time()
         self.tenants: Tenants[Fake] | None = None
+        self.clock = Clock()
+        self.online = new_online_life(self.settings, self.clock)  # Online mode's hosts and tenants, else None
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
             for name in stored_tenants(self.settings.state) if self.settings.state is not None else ():
@@ -106,6 +111,8 @@ class Fake(Assertions, FaultInjection):
         """
         self.state.reset()
         self.faults.clear()
+        if self.online is not None:
+            self.online.reset()
         for _name, tenant in self.tenants.items() if self.tenants is not None else ():
             tenant.reset()
 
@@ -131,14 +138,23 @@ class Fake(Assertions, FaultInjection):
         except ApiError as err:
             raise ConfigError(err.text) from None
 
+    def _journal_of(self, name: str) -> CallLog:
+        """The journal of tenant `name` ('' or one past the limit: the default tenant's)."""
+        try:
+            return self.tenants.get(name).state.journal if name and self.tenants is not None else self.state.journal
+        except ApiError:
+            return self.state.journal
+
     def _new_tenant(self, name: str) -> Fake:
         state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
-        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
+        return Fake(self.settings.with_(tenants="shared", state=state, online_hosts=()), contracts=self.contracts)
 
     # ---- the pipeline ----------------------------------------------------------------------
 
     def process(self, raw: RawRequest) -> Outcome:
         """Answer one request and journal it. Never raises for anything a client can send."""
+        if self.online is not None and (refused := self.online.gate(raw.host, tenant_of(raw.path))) is not None:
+            return refuse(self._journal_of(refused.tenant), self.contracts, raw, refused.error)
         if self.tenants is not None and (name := tenant_of(raw.path)):
             try:
                 return self.tenants.get(name).process(raw)
@@ -164,6 +180,8 @@ class Fake(Assertions, FaultInjection):
             call.violations = tuple(err.violations)
             if call.fault is not None:
                 call.blob_id = call.fault.blob_id
+        if raw.host:  # Online mode: the journal names the host the call arrived on
+            call.extra = {**(call.extra or {}), "host": raw.host}
         call.answered(facts.redacted if facts is not None else auth.redact_headers(raw.headers), ctype)
         self.state.journal.add(call)
         return new_outcome(status, body, ctype, headers, call, call.fault)

@@ -26,7 +26,7 @@ from .body import (
 )
 from .debug import add_debug_routes, unknown_route
 from .faults import act_out
-from .responses import FAKE_KEY, record_json, to_response
+from .responses import FAKE_KEY, HOST_KEY, record_json, to_response
 
 log = logging.getLogger("mockserver")
 # Decoding a body of several MiB (8 million XML elements fit in 32 MiB) takes seconds: a body
@@ -73,7 +73,8 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
 
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
-    return new_raw_request(request.method, request.path, request.query_string, request.headers, body, problem)
+    host = request.app.get(HOST_KEY, "")  # Online mode: the host this listener plays
+    return new_raw_request(request.method, request.path, request.query_string, request.headers, body, problem, host)
 
 
 async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = False) -> web.StreamResponse:
