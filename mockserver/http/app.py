@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from aiohttp import web
 
@@ -105,12 +106,26 @@ def log_call(outcome: Outcome, fmt: str = "text") -> None:
     log.info("#%d %s %s -> %d %s", r.seq, r.method, r.path, r.status, detail)
 
 
-def build_app(fake: Fake) -> web.Application:
-    """Build the aiohttp application serving `fake`."""
+def build_app(
+    fake: Fake,
+    *,
+    host: str = "",
+    budget: BodyBudget | None = None,
+    routes: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """Build the aiohttp application serving `fake`.
+
+    In Online mode each host gets one: `host` names it, the hosts share one `budget`, and
+    `routes` adds the host's own routes (the status API) before the agent catch-all.
+    """
     settings = fake.settings
     app = web.Application(client_max_size=settings.max_body_size)
     app[FAKE_KEY] = fake
-    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+    app[BUDGET_KEY] = budget or BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+    if host:
+        app[HOST_KEY] = host
     add_debug_routes(app, tenants=fake.tenants is not None)
+    if routes is not None:
+        routes(app)
     app.router.add_route("*", "/{tail:.*}", agent_handler, expect_handler=hold_continue)
     return app

@@ -21,6 +21,7 @@ from ..core.vocabulary.images import content_type
 from .calls import clear_calls, list_calls, one_call
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
+from .online_admin import ONLINE_ROUTES
 from .responses import error_response, fake_of, json_response, root_of, whole_number
 
 log = logging.getLogger("mockserver")
@@ -146,6 +147,7 @@ async def health(request: web.Request) -> web.Response:
             "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
             "settings": fake.settings.public(),
             "debug_routes": debug_routes_status(fake.settings),
+            **({"online": online.to_json()} if (online := root_of(request).online) is not None else {}),
         }
     )
 
@@ -163,6 +165,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
     "/_coverage": {"GET": coverage},
 }
 ROUTES.update(FAULT_ROUTES)
+ROUTES.update(ONLINE_ROUTES)
 
 
 async def unknown(request: web.Request) -> web.Response:

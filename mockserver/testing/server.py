@@ -8,6 +8,8 @@ from types import TracebackType
 from typing import Any
 
 from ..core.fake import Fake
+from ..core.vocabulary.errors import ConfigError
+from ..http.online import OnlineSites
 from ..http.runner import Site
 from .served import Served
 
@@ -17,8 +19,14 @@ class FakeServer(Served, Fake):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._site = Site(self)
+        self._site = OnlineSites(self) if self.online is not None else Site(self)
         self.port: int | None = None
+
+    def url_of(self, host: str) -> str:
+        """Online mode: the URL a host is served at (``fake.url_of("sod3")``)."""
+        if not isinstance(self._site, OnlineSites):
+            raise ConfigError("url_of needs Online mode: start the fake with online_hosts='sod,sod2,sod3'")
+        return self._site.url_of(host)
 
     async def _closed(self) -> None:
         self.release()  # unlock a --state file (every tenant's) so a restarted fake can open it

@@ -113,6 +113,9 @@ def banner(server: FakeServer, sources: Mapping[str, str]) -> str:
         f"mockserver listening on {server.url} ({server.settings.installation}; {names})",
         f"  version {VERSION}; settings in force (and where each came from):",
     ]
+    if server.online is not None:  # Online mode: every host, where it listens
+        hosts = [f"  host {h['name']} ({h['role']}): {h['url']}" for h in server.online.hosts.to_json()]
+        lines[1:1] = hosts
     for name, value in server.settings.public().items():
         lines.append(f"  {name} = {value}  ({sources.get(name, 'default')})")
     return "\n".join(lines)

@@ -111,8 +111,8 @@ def state_name(given: object, where: str = "body.state") -> str:
                 return name
     raise ApiError(
         400,
-        [Violation(where, f"one of the states {', '.join(STATES)}", preview(repr(given), 40))],
-        message=f"{preview(repr(given), 40)} is not a tenant state; the documented ones are {', '.join(STATES)}.",
+        [Violation(where, f"one of the states {', '.join(STATES)}", preview(given, 40))],
+        message=f"{preview(given, 40)} is not a tenant state; the documented ones are {', '.join(STATES)}.",
     )
 
 
@@ -237,8 +237,12 @@ class OnlineLife:
 
     # ---- the gate every agent call passes ----------------------------------------------------
 
-    def gate(self, host: str, tenant: str) -> Refused | None:
-        """None when a call on `host` for `tenant` ('' for none) may reach the tenant; else how it is refused."""
+    def gate(self, host: str, tenant: str, *, count: bool = True) -> Refused | None:
+        """None when a call on `host` for `tenant` ('' for none) may reach the tenant; else how it is refused.
+
+        An agent call counts towards a state for N calls and a move after N calls; `count` False
+        (the version JSON) only asks.
+        """
         if host == self.hosts.auth:
             life = self.find(tenant) if tenant and TENANT_NAME.fullmatch(tenant) else None
             where = f"; {life.name} is on {life.host} now ({self.endpoint(life.name)})" if life is not None else ""
@@ -273,12 +277,12 @@ class OnlineLife:
                     headers={"Retry-After": str(max(retry, 1))},
                     message=f"The tenant {life.name} is {life.state}: its APIs are not available.",
                 )
-                if life.calls_left is not None:
+                if count and life.calls_left is not None:
                     life.calls_left -= 1
                     if life.calls_left <= 0:
                         self._end_state(life)
                 return Refused(life.name, err)
-            if life.move_after is not None and life.move_to is not None:
+            if count and life.move_after is not None and life.move_to is not None:
                 life.move_after -= 1
                 if life.move_after <= 0:
                     to, life.move_after, life.move_to = life.move_to, None, None
