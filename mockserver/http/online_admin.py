@@ -15,7 +15,7 @@ from aiohttp import web
 
 from ..core.online.tenant_life import OnlineLife, context_identifier
 from ..core.vocabulary.errors import ApiError, Violation, preview
-from .responses import error_response, json_response, root_of
+from .responses import json_response, root_of
 
 
 def _life(request: web.Request) -> OnlineLife:

@@ -97,7 +97,11 @@ def context_identifier(given: str, where: str = "path.ContextIdentifier") -> str
     if not TENANT_NAME.fullmatch(given):
         raise ApiError(
             400,
-            [Violation(where, "a context identifier of letters, digits, '.', '_' or '-' (as Cust12345)", preview(given, 40))],
+            [
+                Violation(
+                    where, "a context identifier of letters, digits, '.', '_' or '-' (as Cust12345)", preview(given, 40)
+                )
+            ],
             message=f"{preview(given, 40)} is not a context identifier (as Cust12345).",
         )
     return given
@@ -229,7 +233,9 @@ class OnlineLife:
             before = life.state
             limited = calls is not None or seconds is not None
             # A state for a while returns to what was in force for good before it.
-            life.then = (life.then if life.until is not None or life.calls_left is not None else before) if limited else new
+            life.then = (
+                (life.then if life.until is not None or life.calls_left is not None else before) if limited else new
+            )
             life.calls_left = calls
             life.until = self.clock.now() + seconds if seconds is not None else None
             self._change_state(life, new, before)
@@ -268,7 +274,9 @@ class OnlineLife:
             life = self.add(tenant)
             if life.host != host:
                 where = f"; {life.name} is on {life.host} now ({self.endpoint(life.name)})"
-                return Refused(life.name, self._misdirected(host, f"{life.host}, the host {life.name} is on now", where))
+                return Refused(
+                    life.name, self._misdirected(host, f"{life.host}, the host {life.name} is on now", where)
+                )
             if life.state not in RUNNING_STATES:
                 retry = math.ceil(life.until - self.clock.now()) if life.until is not None else DEFAULT_RETRY_AFTER
                 err = ApiError(
