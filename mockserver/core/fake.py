@@ -68,7 +68,8 @@ class Fake(Assertions, FaultInjection):
         self.started = time.time()
         self.tenants: Tenants[Fake] | None = None
         self.clock = Clock()
-        self.online = new_online_life(self.settings, self.clock)  # Online mode's hosts and tenants, else None
+        s = self.settings  # Online mode's hosts and tenants, else None:
+        self.online = new_online_life(s.online_hosts, s.online_home, s.online_tenants, s.online_valid_for, self.clock)
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
             for name in stored_tenants(self.settings.state) if self.settings.state is not None else ():

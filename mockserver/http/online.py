@@ -13,7 +13,8 @@ import functools
 from aiohttp import web
 
 from ..core.fake import Fake
-from ..core.online.tenant_life import VERSION_LABEL, OnlineLife
+from ..core.online.states import VERSION_LABEL
+from ..core.online.tenant_life import OnlineLife
 from ..core.vocabulary.errors import ApiError
 from .app import build_app
 from .body import BodyBudget

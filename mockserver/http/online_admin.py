@@ -13,7 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
-from ..core.online.tenant_life import OnlineLife, context_identifier
+from ..core.online.states import context_identifier
+from ..core.online.tenant_life import OnlineLife
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from .responses import json_response, root_of
 

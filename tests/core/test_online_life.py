@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from mockserver.core.config import Settings
@@ -9,11 +11,12 @@ from mockserver.core.exchange import RawRequest
 from mockserver.core.fake import Fake
 from mockserver.core.online.clock import Clock
 from mockserver.core.online.hosts import Hosts
-from mockserver.core.online.tenant_life import RUNNING_STATES, STATE_NUMBERS, STATES, OnlineLife
+from mockserver.core.online.states import RUNNING_STATES, STATE_NUMBERS, STATES
+from mockserver.core.online.tenant_life import OnlineLife
 from mockserver.core.vocabulary.errors import ApiError, ConfigError
 
 GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
-BODY = ('{"Type": "PersonImage", "Image": "%s"}' % GIF).encode()
+BODY = json.dumps({"Type": "PersonImage", "Image": GIF}).encode()
 HEADERS = {"Authorization": "Basic dGplMDpUamUw", "Content-Type": "application/json"}
 DOCUMENTED = [
     "Unknown",

@@ -16,33 +16,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from mockserver.core.config import Settings
 from mockserver.core.online.clock import Clock
 from mockserver.core.online.hosts import Hosts
+from mockserver.core.online.states import (
+    DEFAULT_RETRY_AFTER,
+    RUNNING_STATES,
+    VERSION_LABEL,
+    WRONG_SUBDOMAIN,
+    context_identifier,
+    state_name,
+)
 from mockserver.core.tenants import TENANT_NAME
-from mockserver.core.vocabulary.errors import ApiError, Violation, preview
-
-# The documented names and numbers (7 and 9 are not documented).
-STATE_NUMBERS = {
-    "Unknown": 0,
-    "Provisioning": 1,
-    "Running": 2,
-    "Deleted": 3,
-    "Suspended": 4,
-    "OnlineMaintenance": 5,
-    "OfflineMaintenance": 6,
-    "ProvisioningFailed": 8,
-    "Deleting": 10,
-    "DeleteFailed": 11,
-    "MigrationPending": 12,
-}
-STATES = tuple(STATE_NUMBERS)
-# IsRunning is true for these two only; the fake's API answers in these two only.
-RUNNING_STATES = frozenset({"Running", "OnlineMaintenance"})
-# Retry-After of a 503 for a state without an end in sight ("usually takes minutes").
-DEFAULT_RETRY_AFTER = 60
-VERSION_LABEL = "Release_11.10_2026.02.24-02"
-WRONG_SUBDOMAIN = "Wrong subdomain used to access tenant"
+from mockserver.core.vocabulary.errors import ApiError, Violation
 
 
 @dataclass(slots=True)
@@ -90,34 +75,6 @@ class Refused:
 
     tenant: str
     error: ApiError
-
-
-def context_identifier(given: str, where: str = "path.ContextIdentifier") -> str:
-    """`given` if it is a tenant name the fake can hold; a 400 naming it otherwise."""
-    if not TENANT_NAME.fullmatch(given):
-        raise ApiError(
-            400,
-            [
-                Violation(
-                    where, "a context identifier of letters, digits, '.', '_' or '-' (as Cust12345)", preview(given, 40)
-                )
-            ],
-            message=f"{preview(given, 40)} is not a context identifier (as Cust12345).",
-        )
-    return given
-
-
-def state_name(given: object, where: str = "body.state") -> str:
-    """One of the documented state names (matched without regard to case); a 400 naming the known ones otherwise."""
-    if isinstance(given, str):
-        for name in STATES:
-            if name.lower() == given.strip().lower():
-                return name
-    raise ApiError(
-        400,
-        [Violation(where, f"one of the states {', '.join(STATES)}", preview(given, 40))],
-        message=f"{preview(given, 40)} is not a tenant state; the documented ones are {', '.join(STATES)}.",
-    )
 
 
 @dataclass
@@ -323,12 +280,14 @@ class OnlineLife:
             listener(change)
 
 
-def new_online_life(settings: Settings, clock: Clock) -> OnlineLife | None:
-    """The Online tenants' life for a fake with these settings; None unless ``online_hosts`` is set."""
-    if not settings.online_hosts:
+def new_online_life(
+    hosts: tuple[str, ...], home: str | None, tenants: tuple[str, ...], valid_for: int, clock: Clock
+) -> OnlineLife | None:
+    """The Online tenants' life from the ``online_*`` settings; None unless `hosts` are set."""
+    if not hosts:
         return None
-    life = OnlineLife(Hosts(settings.online_hosts, settings.online_home), clock, settings.online_valid_for)
-    life.known = settings.online_tenants
+    life = OnlineLife(Hosts(hosts, home), clock, valid_for)
+    life.known = tenants
     life.reset()
     return life
 
@@ -337,16 +296,4 @@ def _iso(when: datetime) -> str:
     return when.isoformat().replace("+00:00", "Z")
 
 
-__all__ = [
-    "RUNNING_STATES",
-    "STATES",
-    "STATE_NUMBERS",
-    "WRONG_SUBDOMAIN",
-    "Change",
-    "Life",
-    "OnlineLife",
-    "Refused",
-    "context_identifier",
-    "new_online_life",
-    "state_name",
-]
+__all__ = ["Change", "Life", "OnlineLife", "Refused", "new_online_life"]
