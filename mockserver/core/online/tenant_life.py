@@ -207,7 +207,8 @@ class OnlineLife:
         (the version JSON) only asks.
         """
         if host == self.hosts.auth:
-            life = self.find(tenant) if tenant and TENANT_NAME.fullmatch(tenant) else None
+            # A tenant named for the first time appears on the home host, wherever it was named.
+            life = self.add(tenant) if tenant and TENANT_NAME.fullmatch(tenant) else None
             where = f"; {life.name} is on {life.host} now ({self.endpoint(life.name)})" if life is not None else ""
             expected = (
                 f"{life.host}, the host {life.name} is on now"
