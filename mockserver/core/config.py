@@ -13,7 +13,7 @@ from dataclasses import Field, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.online.hosts import check_online
+from mockserver.core.online.hosts import check_online, check_url
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
 from mockserver.core.vocabulary.contract import INT32_MAX
 from mockserver.core.vocabulary.errors import ConfigError
@@ -124,6 +124,14 @@ class Settings:
         default=(),
         metadata=_meta("Online mode: comma-separated tenants known from the start (e.g. Cust12345)", "list"),
     )
+    online_state_change_url: str | None = field(
+        default=None,
+        metadata=_meta("Online mode: the app's State Change URL, where moves and state changes are POSTed"),
+    )
+    online_notify_timeout_ms: int = field(
+        default=5000,
+        metadata=_meta("Online mode: how long one delivery of a state-change notification may take", "int"),
+    )
     online_valid_for: int = field(
         default=300,
         metadata=_meta("Online mode: seconds the tenant status API's ValidUntil lies ahead of the clock", "int"),
@@ -159,6 +167,7 @@ class Settings:
                 object.__setattr__(self, name, split_hosts(value))
         if self.online_hosts:
             check_online(self.online_hosts, self.online_home, self.online_tenants, self.online_valid_for)
+            check_url(self.online_state_change_url, self.online_notify_timeout_ms)
             object.__setattr__(self, "tenants", "isolated")  # Online mode: every /CustNNNN is a tenant
 
     def with_(self, **changes: Any) -> Settings:

@@ -28,6 +28,7 @@ from mockserver.core.headers.negotiation import error_media, negotiate, request_
 from mockserver.core.loader import load_contracts
 from mockserver.core.online.clock import Clock
 from mockserver.core.online.gate import refuse
+from mockserver.core.online.notify import attach_notifier
 from mockserver.core.online.tenant_life import new_online_life
 from mockserver.core.pending import CallFacts
 from mockserver.core.refusals import record_refusal
@@ -70,6 +71,7 @@ class Fake(Assertions, FaultInjection):
         self.clock = Clock()
         s = self.settings  # Online mode's hosts and tenants, else None:
         self.online = new_online_life(s.online_hosts, s.online_home, s.online_tenants, s.online_valid_for, self.clock)
+        self.notifier = attach_notifier(self.online, s.online_state_change_url) if self.online is not None else None
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
             for name in stored_tenants(self.settings.state) if self.settings.state is not None else ():

@@ -18,6 +18,7 @@ from ..core.online.tenant_life import OnlineLife
 from ..core.vocabulary.errors import ApiError
 from .app import build_app
 from .body import BodyBudget
+from .notify import Delivery
 from .responses import FAKE_KEY, HOST_KEY, error_response, json_response
 from .runner import Site
 
@@ -77,6 +78,7 @@ class OnlineSites(Site):
         assert fake.online is not None
         self.online = fake.online
         self.sites: dict[str, Site] = {}
+        self.delivery: Delivery | None = None
 
     @property
     def started(self) -> bool:
@@ -123,9 +125,15 @@ class OnlineSites(Site):
             await self.close()
             raise
         self.port = self.sites[hosts.auth].port
+        if self.fake.notifier is not None:
+            self.delivery = Delivery(self.fake.notifier, settings.online_notify_timeout_ms)
+            self.delivery.start()
         return self.port or 0
 
     async def close(self) -> None:
+        delivery, self.delivery = self.delivery, None
+        if delivery is not None:
+            await delivery.close()
         sites, self.sites = self.sites, {}
         for site in sites.values():
             await site.close()

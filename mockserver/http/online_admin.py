@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..core.online.notify import state_change_url
 from ..core.online.states import context_identifier
 from ..core.online.tenant_life import OnlineLife
 from ..core.vocabulary.errors import ApiError, Violation, preview
@@ -122,11 +123,29 @@ async def set_state(request: web.Request) -> web.Response:
     return json_response({**life.to_json(), "status": online.status(name)})
 
 
+async def notifications(request: web.Request) -> web.Response:
+    _life(request)
+    notifier = root_of(request).notifier
+    assert notifier is not None  # there is one in Online mode
+    return json_response(notifier.to_json())
+
+
+async def set_notification_url(request: web.Request) -> web.Response:
+    _life(request)
+    notifier = root_of(request).notifier
+    assert notifier is not None
+    data = await _json_object(request, '{"url": "http://127.0.0.1:9000/state-change"}')
+    _unknown_keys(data, ("url",))
+    notifier.url = state_change_url(data.get("url"))
+    return json_response(notifier.to_json())
+
+
 ONLINE_ROUTES: dict[str, dict[str, Callable[[web.Request], Awaitable[web.StreamResponse]]]] = {
     "/_tenants": {"GET": list_tenants},
     "/_tenants/{ctx}": {"GET": one_tenant},
     "/_tenants/{ctx}/move": {"POST": move_tenant},
     "/_tenants/{ctx}/state": {"POST": set_state},
+    "/_notifications": {"GET": notifications, "POST": set_notification_url},
 }
 
 __all__ = ["ONLINE_ROUTES"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from urllib.parse import urlsplit
 
 from mockserver.core.tenants import TENANT_NAME
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
@@ -37,6 +38,16 @@ def check_online(hosts: tuple[str, ...], home: str | None, tenants: tuple[str, .
             raise ConfigError(f"online_tenants: {name!r} is not a context identifier (as Cust12345)")
     if valid_for < 0:
         raise ConfigError(f"online_valid_for must be 0 or more seconds (got {valid_for})")
+
+
+def check_url(url: str | None, timeout_ms: int) -> None:
+    """Refuse a State Change URL that is not http(s), and a delivery timeout below 1 ms."""
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"online_state_change_url must be an http:// or https:// URL with a host (got {url!r})")
+    if timeout_ms < 1:
+        raise ConfigError(f"online_notify_timeout_ms must be at least 1 (got {timeout_ms})")
 
 
 class Hosts:
@@ -88,4 +99,4 @@ class Hosts:
         ]
 
 
-__all__ = ["HOST_NAME", "Hosts", "check_online"]
+__all__ = ["HOST_NAME", "Hosts", "check_online", "check_url"]
