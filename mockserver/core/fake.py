@@ -29,6 +29,7 @@ from mockserver.core.loader import load_contracts
 from mockserver.core.online.clock import Clock
 from mockserver.core.online.gate import refuse
 from mockserver.core.online.notify import attach_notifier
+from mockserver.core.online.persist import attach_state_file, online_state_path
 from mockserver.core.online.tenant_life import new_online_life
 from mockserver.core.pending import CallFacts
 from mockserver.core.refusals import record_refusal
@@ -60,6 +61,12 @@ class Fake(Assertions, FaultInjection):
         base = settings or Settings()
         self.settings = base.with_(**overrides) if overrides else base
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
+        self.clock = Clock()
+        s = self.settings  # Online mode's hosts and tenants, else None:
+        self.online = new_online_life(s.online_hosts, s.online_home, s.online_tenants, s.online_valid_for, self.clock)
+        if self.online is not None and s.state is not None:  # hosts and states across a restart
+            attach_state_file(self.online, online_state_path(s.state))
+        self.notifier = attach_notifier(self.online, s.online_state_change_url) if self.online is not None else None
         if storage is None and self.settings.state is not None:
             storage = SqliteStorage(self.settings.state)
         self.state = State(self.settings.first_id, self.settings.journal_limit, storage, self.settings.image_budget)
@@ -68,10 +75,6 @@ class Fake(Assertions, FaultInjection):
         self.header_cache = HeaderCache()
         self.started = time.time()
         self.tenants: Tenants[Fake] | None = None
-        self.clock = Clock()
-        s = self.settings  # Online mode's hosts and tenants, else None:
-        self.online = new_online_life(s.online_hosts, s.online_home, s.online_tenants, s.online_valid_for, self.clock)
-        self.notifier = attach_notifier(self.online, s.online_state_change_url) if self.online is not None else None
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
             for name in stored_tenants(self.settings.state) if self.settings.state is not None else ():

@@ -261,3 +261,43 @@ def test_reset_puts_tenants_back_where_they_started():
     fake.reset()
     assert fake.online.find("Cust1").host == "sod2" and fake.online.find("Cust2") is None
     assert fake.online.changes == []
+
+
+# ---- across a restart (the state file) -----------------------------------------------------
+
+
+def test_hosts_and_states_survive_a_restart(tmp_path):
+    state = tmp_path / "state.sqlite"
+    first = Fake(online_hosts="sod,sod2,sod3", state=state)
+    assert save(first, "sod2").body == b"1"
+    first.online.move("Cust1", "sod3")
+    first.online.set_state("Cust2", "Suspended", calls=2)
+    first.online.move("Cust2", "sod3", after_calls=4)
+    first.release()
+    assert (tmp_path / "state.online.json").exists()
+
+    again = Fake(online_hosts="sod,sod2,sod3", state=state)
+    assert again.online.find("Cust1").host == "sod3"
+    cust2 = again.online.find("Cust2")
+    assert (cust2.state, cust2.calls_left, cust2.move_to, cust2.move_after) == ("Suspended", 2, "sod3", 4)
+    assert save(again, "sod2").status == 421
+    assert save(again, "sod3").body == b"2"  # ids and the journal came back from the tenant's SQLite file
+    assert [c.status for c in again.tenant("Cust1").calls] == [200, 421, 200]
+    again.release()
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("{", "cannot be read back"),
+        ('{"version": 1, "tenants": [{"name": "Cust1", "host": "sod9"}]}', "sod9"),
+        ('{"version": 1, "tenants": [{"name": "Cust1", "host": "sod2", "state": "Napping"}]}', "Napping"),
+        ('{"version": 1, "tenants": [{"name": "Cust1", "host": "sod2", "colour": "red"}]}', "keys"),
+        ('{"version": 2, "tenants": []}', "version"),
+    ],
+)
+def test_a_damaged_online_state_file_is_named_not_a_crash(tmp_path, text, named):
+    (tmp_path / "state.online.json").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        Fake(online_hosts="sod,sod2,sod3", state=tmp_path / "state.sqlite")
+    assert "state.online.json" in str(caught.value) and named in str(caught.value)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from mockserver.core.online.clock import Clock
 from mockserver.core.online.hosts import Hosts
+from mockserver.core.online.lives import Change, Life, Refused
 from mockserver.core.online.states import (
     DEFAULT_RETRY_AFTER,
     RUNNING_STATES,
@@ -28,53 +29,6 @@ from mockserver.core.online.states import (
 )
 from mockserver.core.tenants import TENANT_NAME
 from mockserver.core.vocabulary.errors import ApiError, Violation
-
-
-@dataclass(slots=True)
-class Life:
-    """One tenant's host and state, with what is scheduled for it."""
-
-    name: str
-    host: str
-    state: str = "Running"
-    until: float | None = None  # a timed state ends at this clock time
-    calls_left: int | None = None  # a state for the next N calls ends after them
-    then: str = "Running"  # the state a timed or counted state returns to
-    move_after: int | None = None  # calls to pass before the scheduled move
-    move_to: str | None = None
-
-    def to_json(self) -> dict[str, object]:
-        out: dict[str, object] = {"ContextIdentifier": self.name, "host": self.host, "state": self.state}
-        if self.until is not None:
-            out["state_until"] = datetime.fromtimestamp(self.until, UTC).isoformat().replace("+00:00", "Z")
-        if self.calls_left is not None:
-            out["state_calls_left"] = self.calls_left
-        if self.until is not None or self.calls_left is not None:
-            out["state_then"] = self.then
-        if self.move_to is not None:
-            out["move_to"] = self.move_to
-            out["move_after_calls"] = self.move_after
-        return out
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A move or a state change, as a state-change notification tells it."""
-
-    tenant: str
-    kind: str  # "move" or "state"
-    host: str
-    state: str
-    before: str  # the host before a move, the state before a state change
-    time: float
-
-
-@dataclass
-class Refused:
-    """An agent call the tenant's life refuses: the tenant whose journal keeps it ('' for the default one)."""
-
-    tenant: str
-    error: ApiError
 
 
 @dataclass
@@ -89,6 +43,7 @@ class OnlineLife:
     listeners: list[Callable[[Change], None]] = field(default_factory=list)
 
     known: tuple[str, ...] = ()  # tenants there from the start, Running on the home host
+    store: Callable[[OnlineLife], None] | None = None  # keeps every life after each change (the state file)
 
     def __post_init__(self) -> None:
         self._lock = threading.RLock()
@@ -100,6 +55,7 @@ class OnlineLife:
             self.changes.clear()
             for name in self.known:
                 self.add(name)
+            self._stored()
 
     # ---- reading ---------------------------------------------------------------------------
 
@@ -118,6 +74,7 @@ class OnlineLife:
             life = self.find(name)
             if life is None:
                 life = self.lives[name.lower()] = Life(name, self.hosts.home)
+                self._stored()
             return life
 
     def endpoint(self, name: str) -> str:
@@ -174,6 +131,7 @@ class OnlineLife:
             else:
                 life.move_after = life.move_to = None
                 self._move_now(life, to)
+            self._stored()
             return life
 
     def set_state(self, name: str, state: str, *, calls: int | None = None, seconds: float | None = None) -> Life:
@@ -196,6 +154,7 @@ class OnlineLife:
             life.calls_left = calls
             life.until = self.clock.now() + seconds if seconds is not None else None
             self._change_state(life, new, before)
+            self._stored()
             return life
 
     # ---- the gate every agent call passes ----------------------------------------------------
@@ -247,12 +206,14 @@ class OnlineLife:
                     life.calls_left -= 1
                     if life.calls_left <= 0:
                         self._end_state(life)
+                    self._stored()
                 return Refused(life.name, err)
             if count and life.move_after is not None and life.move_to is not None:
                 life.move_after -= 1
                 if life.move_after <= 0:
                     to, life.move_after, life.move_to = life.move_to, None, None
                     self._move_now(life, to)  # this call still reaches the tenant; the next one meets the move
+                self._stored()
             return None
 
     # ---- inside ------------------------------------------------------------------------------
@@ -275,8 +236,13 @@ class OnlineLife:
         if to != before:
             self._tell(Change(life.name, "move", to, life.state, before, self.clock.now()))
 
+    def _stored(self) -> None:
+        if self.store is not None:
+            self.store(self)
+
     def _tell(self, change: Change) -> None:
         self.changes.append(change)
+        self._stored()
         for listener in list(self.listeners):
             listener(change)
 
