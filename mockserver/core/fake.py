@@ -119,6 +119,8 @@ class Fake(Assertions, FaultInjection):
         self.faults.clear()
         if self.online is not None:
             self.online.reset()
+        if self.notifier is not None:
+            self.notifier.notifications.clear()
         for _name, tenant in self.tenants.items() if self.tenants is not None else ():
             tenant.reset()
 

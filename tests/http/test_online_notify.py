@@ -90,6 +90,14 @@ def test_each_change_type_and_a_token_that_verifies():
     assert all(not n.done for n in fake.notifier.notifications)  # no server: recorded, never sent
 
 
+def test_reset_forgets_the_notifications():
+    fake = Fake(online_hosts="sod,sod2,sod3", online_state_change_url=URL)
+    fake.online.move("Cust1", "sod3")
+    assert len(fake.notifier.notifications) == 1
+    fake.reset()
+    assert list(fake.notifier.notifications) == []
+
+
 def test_no_url_no_notifications():
     fake = Fake(online_hosts="sod,sod2,sod3")
     fake.online.move("Cust1", "sod3")
