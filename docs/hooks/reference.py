@@ -333,7 +333,7 @@ LIMITS = (
     ),
     Limit(
         "one header value",
-        constant("mockserver.core.headers.cache", "MAX_HEADER_VALUE", human_size),
+        constant("mockserver.core.headers.steps", "MAX_HEADER_VALUE", human_size),
         "`core.headers.MAX_HEADER_VALUE` (IIS's own limit)",
         "`400` naming the header; the call is journaled",
     ),
@@ -429,9 +429,9 @@ LIMITS = (
     ),
     Limit(
         "header sets remembered per fake",
-        constant("mockserver.core.headers.cache", "HEADER_CACHE_SIZE", count),
+        constant("mockserver.core.headers.steps", "HEADER_CACHE_SIZE", count),
         "`core.headers.HEADER_CACHE_SIZE` (sets over "
-        + (constant("mockserver.core.headers.cache", "HEADER_CACHE_MAX_CHARS", human_size)() or "")
+        + (constant("mockserver.core.headers.steps", "HEADER_CACHE_MAX_CHARS", human_size)() or "")
         + " are not kept)",
         "the oldest is forgotten and worked out again when it comes back; answers never change",
     ),

@@ -31,9 +31,15 @@ ENV_PREFIX = "MOCKSERVER_"
 SECRET_FIELDS = frozenset({"admin_token", "credentials"})
 
 
-def _meta(help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True) -> dict[str, Any]:
-    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts, list)."""
-    return {"help": help, "kind": kind, "choices": choices, "cli": cli}
+def _meta(
+    help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True, shell_only: bool = False
+) -> dict[str, Any]:
+    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts, list).
+
+    `shell_only` marks what only `mockserver serve` decides (its log lines, its event loop): no
+    marker keyword or fixture takes it.
+    """
+    return {"help": help, "kind": kind, "choices": choices, "cli": cli, "shell_only": shell_only}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,15 +104,21 @@ class Settings:
     )
     log_calls: bool = field(
         default=False,
-        metadata=_meta("log one line per call (mockserver serve: on; --quiet turns it off)", "bool", cli=False),
+        metadata=_meta(
+            "log one line per call (mockserver serve: on; --quiet turns it off)", "bool", cli=False, shell_only=True
+        ),
     )
     loop: str = field(
         default="asyncio",
-        metadata=_meta("event loop mockserver serve runs on; uvloop needs the speed extra", "choice", LOOPS),
+        metadata=_meta(
+            "event loop mockserver serve runs on; uvloop needs the speed extra", "choice", LOOPS, shell_only=True
+        ),
     )
     log_format: str = field(
         default="text",
-        metadata=_meta("text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS),
+        metadata=_meta(
+            "text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS, shell_only=True
+        ),
     )
     online_hosts: tuple[str, ...] = field(
         default=(),
@@ -188,8 +200,13 @@ class Settings:
 
 
 def setting_fields() -> tuple[Field[Any], ...]:
-    """The fields of `Settings`, in order, each with its metadata (help, kind, choices)."""
+    """The fields of `Settings`, in order, each with its metadata (help, kind, choices, shell_only)."""
     return fields(Settings)
+
+
+def fake_setting_names() -> tuple[str, ...]:
+    """The settings a fake itself takes (marker keywords, fixtures): every field but the shell-only ones."""
+    return tuple(f.name for f in fields(Settings) if not f.metadata["shell_only"])
 
 
 def env_name(name: str) -> str:

@@ -9,9 +9,8 @@ from collections.abc import Callable
 from aiohttp import web
 
 from ..core.body.codecs import encode_json
-from ..core.exchange import Outcome, RawRequest, new_raw_request
+from ..core.exchange import Outcome, RawRequest
 from ..core.fake import Fake
-from ..core.precheck import precheck
 from ..core.vocabulary.errors import ApiError
 from .body import (
     BUDGET_KEY,
@@ -53,7 +52,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
         body: bytes | bytearray | None = take_buffered(request, hold)
         if body is None:
             # Nothing more of the body is read or reserved until the headers have passed.
-            early = precheck(fake, _raw(request))
+            early = fake.precheck(_raw(request))
             if early is not None:
                 # A client waiting for 100 Continue has sent nothing and will not: close rather than wait.
                 hang_up = expects_continue(request) and not request.content.at_eof()
@@ -75,7 +74,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
     host = request.app.get(HOST_KEY, "")  # Online mode: the host this listener plays
-    return new_raw_request(request.method, request.path, request.query_string, request.headers, body, problem, host)
+    return RawRequest(request.method, request.path, request.query_string, request.headers, body, problem, host)
 
 
 async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = False) -> web.StreamResponse:

@@ -1,6 +1,6 @@
 """Reading a request body within the limits, as IIS would: 413 past the size limit, 400 for a body cut short.
 
-Nothing here waits for a body before the header steps have passed (`core.precheck`): a request
+Nothing here waits for a body before the header steps have passed (`Fake.precheck`): a request
 refused for its headers has nothing more of its body read or reserved. Only a body that arrived
 whole with the headers is taken at once (`take_buffered`): it is here already. The buffer grows with what
 arrives, never with what Content-Length declares, so a lying Content-Length reserves nothing;

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from ..core.about import VERSION
+from ..core import VERSION
 from ..core.storage.errors import evicted_error
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.images import content_type

@@ -15,8 +15,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.web_protocol import RequestHandler
 
+from ..core.exchange import record_refusal
 from ..core.fake import Fake
-from ..core.refusals import record_refusal
 from ..core.vocabulary.errors import ApiError, Violation
 from .responses import error_response, to_response
 

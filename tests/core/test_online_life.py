@@ -11,8 +11,9 @@ from mockserver.core.exchange import RawRequest
 from mockserver.core.fake import Fake
 from mockserver.core.online.clock import Clock
 from mockserver.core.online.hosts import Hosts
-from mockserver.core.online.states import RUNNING_STATES, STATE_NUMBERS, STATES
+from mockserver.core.online.states import CONTEXT_IDENTIFIER, RUNNING_STATES, STATE_NUMBERS, STATES
 from mockserver.core.online.tenant_life import OnlineLife
+from mockserver.core.tenants import TENANT_NAME
 from mockserver.core.vocabulary.errors import ApiError, ConfigError
 
 GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
@@ -41,6 +42,10 @@ def save(fake: Fake, host: str, tenant: str = "Cust1"):
     return fake.process(
         RawRequest.build("POST", f"/{tenant}/api/v1/Agents/BLOB/SaveImageStream", headers=HEADERS, body=BODY, host=host)
     )
+
+
+def test_a_context_identifier_is_what_isolated_tenants_take():
+    assert CONTEXT_IDENTIFIER.pattern == TENANT_NAME.pattern
 
 
 def test_every_documented_state_name_and_number_is_known():

@@ -10,7 +10,7 @@ import requests
 
 from mockserver import ThreadedFakeServer
 from mockserver.core.config import Settings
-from mockserver.tools.cli import banner, build_parser, settings_from_args
+from mockserver.tools.cli import banner, build_parser, settings_and_sources
 
 GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 BODY = {"Type": "PersonImage", "Image": GIF}
@@ -181,11 +181,11 @@ def test_banner_lists_every_host(online):
 def test_option_and_environment_variable(monkeypatch):
     for key in [k for k in os.environ if k.startswith("MOCKSERVER_")]:
         monkeypatch.delenv(key)
-    parsed = settings_from_args(build_parser().parse_args(["serve", "--online-hosts", "sod,sod2,sod3"]))
+    parsed = settings_and_sources(build_parser().parse_args(["serve", "--online-hosts", "sod,sod2,sod3"]))[0]
     assert parsed.online_hosts == ("sod", "sod2", "sod3")
     monkeypatch.setenv("MOCKSERVER_ONLINE_HOSTS", "online, online2")
     monkeypatch.setenv("MOCKSERVER_ONLINE_TENANTS", "Cust1")
-    from_env = settings_from_args(build_parser().parse_args(["serve"]))
+    from_env = settings_and_sources(build_parser().parse_args(["serve"]))[0]
     assert from_env.online_hosts == ("online", "online2") and from_env.online_tenants == ("Cust1",)
     assert Settings().online_hosts == ()
 

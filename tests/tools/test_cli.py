@@ -19,7 +19,7 @@ import pytest
 import mockserver
 from mockserver import Settings
 from mockserver.core.vocabulary.errors import ConfigError
-from mockserver.tools.cli import build_parser, main, settings_from_args
+from mockserver.tools.cli import build_parser, main, settings_and_sources
 
 from ..support import BASIC, ROOT, SAVE_CONTRACT, SAVE_PATH, save_body
 
@@ -98,7 +98,7 @@ def settings(argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return settings_from_args(build_parser().parse_args(["serve", *argv]))
+    return settings_and_sources(build_parser().parse_args(["serve", *argv]))[0]
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ import re
 import threading
 from urllib.parse import urlsplit
 
-from mockserver.core.tenants import TENANT_NAME
+from mockserver.core.online.states import CONTEXT_IDENTIFIER
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
 
 HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,62}")
@@ -34,7 +34,7 @@ def check_online(hosts: tuple[str, ...], home: str | None, tenants: tuple[str, .
     if home is not None and home.lower() not in lowered[1:]:
         raise ConfigError(f"online_home must be one of the tenant hosts {', '.join(hosts[1:])} (got {home!r})")
     for name in tenants:
-        if not TENANT_NAME.fullmatch(name):
+        if not CONTEXT_IDENTIFIER.fullmatch(name):
             raise ConfigError(f"online_tenants: {name!r} is not a context identifier (as Cust12345)")
     if valid_for < 0:
         raise ConfigError(f"online_valid_for must be 0 or more seconds (got {valid_for})")

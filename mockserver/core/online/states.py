@@ -6,8 +6,13 @@ documentation; 7 and 9 are not documented.
 
 from __future__ import annotations
 
-from mockserver.core.tenants import TENANT_NAME
+import re
+
 from mockserver.core.vocabulary.errors import ApiError, Violation, preview
+
+# The rule of core/tenants.TENANT_NAME (a tenant is one path segment, file-safe), which sits above
+# this wing; tests/core/test_online_life.py checks the two agree.
+CONTEXT_IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 # The documented names and numbers (7 and 9 are not documented).
 STATE_NUMBERS = {
@@ -34,7 +39,7 @@ WRONG_SUBDOMAIN = "Wrong subdomain used to access tenant"
 
 def context_identifier(given: str, where: str = "path.ContextIdentifier") -> str:
     """`given` if it is a tenant name the fake can hold; a 400 naming it otherwise."""
-    if not TENANT_NAME.fullmatch(given):
+    if not CONTEXT_IDENTIFIER.fullmatch(given):
         raise ApiError(
             400,
             [
@@ -61,6 +66,7 @@ def state_name(given: object, where: str = "body.state") -> str:
 
 
 __all__ = [
+    "CONTEXT_IDENTIFIER",
     "DEFAULT_RETRY_AFTER",
     "RUNNING_STATES",
     "STATES",

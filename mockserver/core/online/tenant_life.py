@@ -20,6 +20,7 @@ from mockserver.core.online.clock import Clock
 from mockserver.core.online.hosts import Hosts
 from mockserver.core.online.lives import Change, Life, Refused
 from mockserver.core.online.states import (
+    CONTEXT_IDENTIFIER,
     DEFAULT_RETRY_AFTER,
     RUNNING_STATES,
     VERSION_LABEL,
@@ -27,7 +28,6 @@ from mockserver.core.online.states import (
     context_identifier,
     state_name,
 )
-from mockserver.core.tenants import TENANT_NAME
 from mockserver.core.vocabulary.errors import ApiError, Violation
 
 
@@ -167,7 +167,7 @@ class OnlineLife:
         """
         if host == self.hosts.auth:
             # A tenant named for the first time appears on the home host, wherever it was named.
-            life = self.add(tenant) if tenant and TENANT_NAME.fullmatch(tenant) else None
+            life = self.add(tenant) if tenant and CONTEXT_IDENTIFIER.fullmatch(tenant) else None
             where = f"; {life.name} is on {life.host} now ({self.endpoint(life.name)})" if life is not None else ""
             expected = (
                 f"{life.host}, the host {life.name} is on now"
@@ -185,7 +185,7 @@ class OnlineLife:
                     f"{self.hosts.url(host)}/Cust12345/api/v1/...",
                 ),
             )
-        if not TENANT_NAME.fullmatch(tenant):
+        if not CONTEXT_IDENTIFIER.fullmatch(tenant):
             return None  # the tenant registry answers it with its own 400
         with self._lock:
             life = self.add(tenant)
