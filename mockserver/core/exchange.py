@@ -25,13 +25,11 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from mockserver.core.answering.answers import media_of
 from mockserver.core.answering.faults import Hit
-from mockserver.core.body.binding import Binding
 from mockserver.core.body.codecs import encode_error
 from mockserver.core.headers.negotiation import JSON_ANSWER, Answer
 from mockserver.core.headers.redaction import redact_headers
 from mockserver.core.vocabulary.contract import Contract
 from mockserver.core.vocabulary.errors import ApiError, Violation
-from mockserver.core.vocabulary.images import ImageInfo
 from mockserver.core.vocabulary.journal import CallLog
 from mockserver.core.vocabulary.records import (
     NO_AUTH,
@@ -142,7 +140,7 @@ class CallFacts(Pending):
         self.auth: AuthInfo = NO_AUTH
         self.locale: Locale = NO_LOCALE
         self.select: tuple[str, ...] = ()
-        self.request: dict[str, Any] | None = None  # the bound body, summarised (`summarise`)
+        self.request: dict[str, Any] | None = None  # the bound body, summarised (`Binding.summary`)
         self.warnings: tuple[Violation, ...] = ()
         self.content_type: str | None = None
         self.extra: dict[str, Any] | None = None  # what authentication adds (an app token's owner)
@@ -197,25 +195,6 @@ class CallFacts(Pending):
         )
 
 
-def summarise(binding: Binding | None) -> dict[str, Any]:
-    """What a record keeps of the bound body: images as `ImageInfo`, never bytes."""
-    if binding is None:
-        return {}
-    out: dict[str, Any] = {}
-    for name, value in binding.values.items():
-        out[name] = binding.images[name] if isinstance(value, bytes) and name in binding.images else value
-    return out
-
-
-def loggable_result(value: Any) -> Any:
-    """What a record keeps of a behaviour's result: bytes as `ImageInfo`, no GET description."""
-    if isinstance(value, bytes):
-        return ImageInfo.of(value).to_json()
-    if isinstance(value, dict):
-        return None  # a GET description: not worth keeping per call
-    return value
-
-
 def record_refusal(journal: CallLog, method: str, path: str, err: ApiError) -> Outcome:
     """Journal a request the HTTP layer refused (or a crash while answering it) and build its JSON answer."""
     call = CallFacts(time.time(), method, path)
@@ -241,13 +220,4 @@ def record_online_refusal(
     return Outcome(err.status, body, "application/json; charset=utf-8", dict(err.headers), call)
 
 
-__all__ = [
-    "NO_EXTRA",
-    "CallFacts",
-    "Outcome",
-    "RawRequest",
-    "loggable_result",
-    "record_online_refusal",
-    "record_refusal",
-    "summarise",
-]
+__all__ = ["NO_EXTRA", "CallFacts", "Outcome", "RawRequest", "record_online_refusal", "record_refusal"]

@@ -14,7 +14,14 @@ from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from mockserver.core.answering.answers import DESCRIBE_METHODS, describe, encode_result, error_bytes, utf8
+from mockserver.core.answering.answers import (
+    DESCRIBE_METHODS,
+    describe,
+    encode_result,
+    error_bytes,
+    loggable_result,
+    utf8,
+)
 from mockserver.core.answering.behaviours import BEHAVIOURS, Result
 from mockserver.core.answering.coverage import compute
 from mockserver.core.answering.faults import Fault, FaultSet, InjectedFault
@@ -22,15 +29,7 @@ from mockserver.core.assertions import DEFAULT_WAIT, Assertions
 from mockserver.core.body import codecs
 from mockserver.core.body.binding import Binding, bind, explain_misfiled
 from mockserver.core.config import Settings
-from mockserver.core.exchange import (
-    CallFacts,
-    Outcome,
-    RawRequest,
-    loggable_result,
-    record_online_refusal,
-    record_refusal,
-    summarise,
-)
+from mockserver.core.exchange import CallFacts, Outcome, RawRequest, record_online_refusal, record_refusal
 from mockserver.core.headers import auth
 from mockserver.core.headers.locales import parse_select
 from mockserver.core.headers.negotiation import Answer, RequestMedia, error_media, negotiate
@@ -253,9 +252,9 @@ class Fake:
         try:
             result = self._run(raw, contract, call)
             call.status = status = contract.response_status if contract and raw.method == contract.method else 200
+            kept = loggable_result(result.value)  # what the record keeps of it: never bytes
             body, ctype = encode_result(contract, raw.method, result, call.answer)
-            call.blob_id = result.blob_id
-            call.result = loggable_result(result.value)
+            call.blob_id, call.result = result.blob_id, kept
         except ApiError as err:
             call.status = status = err.status
             headers.update(err.headers)
@@ -387,7 +386,7 @@ class Fake:
         """Decode the body and bind it to the contract's properties, or raise its 400."""
         pairs = codecs.decode_body(raw.body, media.family, media.codec, media.label)
         binding = bind(pairs, contract, media.family)
-        call.request = summarise(binding)
+        call.request = binding.summary()
         call.warnings += tuple(binding.warnings)
         if self.settings.strict and call.warnings:
             raise ApiError(400, [*binding.violations, *call.warnings])

@@ -14,6 +14,7 @@ from ..core.fake import Fake
 from ..core.vocabulary.errors import ApiError
 from .body import (
     BUDGET_KEY,
+    HANG_UP,
     BodyBudget,
     Hold,
     answer_and_hang_up,
@@ -58,7 +59,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
                 hang_up = expects_continue(request) and not request.content.at_eof()
                 return await _answer(request, early, hang_up=hang_up)
             await grant_continue(request)
-            body, problem = await read_body(request, limit, hold)
+            body, problem = await read_body(request, limit, hold, fake.settings.min_body_rate)
         raw = _raw(request, body, problem)
         # A big body takes a while to decode: on a worker thread, so other clients are answered meanwhile.
         if len(body) > THREAD_BODY_SIZE:
@@ -69,7 +70,7 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
         del body  # the core has emptied a bytearray body; let go of a bytes one before answering
     finally:
         hold.release()
-    return await _answer(request, outcome, hang_up=problem is not None and problem.status in (413, 503))
+    return await _answer(request, outcome, hang_up=problem is not None and problem.status in HANG_UP)
 
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
@@ -120,7 +121,9 @@ def build_app(
     settings = fake.settings
     app = web.Application(client_max_size=settings.max_body_size)
     app[FAKE_KEY] = fake
-    app[BUDGET_KEY] = budget or BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+    app[BUDGET_KEY] = budget or BodyBudget(
+        max(settings.max_body_memory, settings.max_body_size), settings.max_body_size
+    )
     if host:
         app[HOST_KEY] = host
     add_debug_routes(app, tenants=fake.tenants is not None)

@@ -19,6 +19,7 @@ from ..core.storage.errors import evicted_error
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.images import content_type
 from .calls import clear_calls, list_calls, one_call
+from .connections import CONNECTIONS_KEY
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
 from .online_admin import ONLINE_ROUTES
@@ -34,13 +35,19 @@ IMAGE_CHUNK = 256 * 1024
 
 
 def _authorised(request: web.Request, token: str) -> bool:
-    expected = token.encode()
+    expected = as_sent(token)
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), expected):
+    if scheme.lower() == "bearer" and hmac.compare_digest(as_sent(value.strip()), expected):
         return True
     given = request.query.get("token")
-    return given is not None and hmac.compare_digest(given.encode(), expected)
+    return given is not None and hmac.compare_digest(as_sent(given), expected)
+
+
+def as_sent(text: str) -> bytes:
+    """A header or query value as bytes to compare: aiohttp keeps bytes that are not UTF-8 as lone
+    surrogates (``\\xff`` arrives as ``'\\udcff'``), which a plain ``encode()`` refuses with a 500."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) -> Handler:
@@ -147,6 +154,7 @@ async def health(request: web.Request) -> web.Response:
             "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
             "settings": fake.settings.public(),
             "debug_routes": debug_routes_status(fake.settings),
+            "connections": connections.to_json() if (connections := request.app.get(CONNECTIONS_KEY)) else None,
             **({"online": online.to_json()} if (online := root_of(request).online) is not None else {}),
         }
     )

@@ -110,7 +110,7 @@ class OnlineSites(Site):
         if self.sites:
             return self._site(self.online.hosts.auth).port or 0
         settings = self.fake.settings
-        budget = BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+        budget = BodyBudget(max(settings.max_body_memory, settings.max_body_size), settings.max_body_size)
         hosts = self.online.hosts
         try:
             for i, name in enumerate(hosts.names):

@@ -19,7 +19,9 @@ from ..core.config import Settings, env_name, env_overrides, option_name, parse_
 from ..core.loader import contract_files, load_contract
 from ..core.vocabulary.contract import DEFAULT_CONTRACTS_DIR, ContractSet
 from ..core.vocabulary.errors import ConfigError, ContractError, MockServerError
+from ..http.connections import ConnectionLimits
 from ..http.guard import is_loopback
+from ..http.logs import limit_tracebacks
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .openapi import add_parser as _openapi_parser
@@ -112,6 +114,7 @@ def banner(server: FakeServer, sources: Mapping[str, str]) -> str:
         lines[1:1] = hosts
     for name, value in server.settings.public().items():
         lines.append(f"  {name} = {value}  ({sources.get(name, 'default')})")
+    lines.append(f"  {ConnectionLimits.of(server.settings).describe()}")
     return "\n".join(lines)
 
 
@@ -154,6 +157,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
     factory = loop_factory(settings.loop)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(_serve(settings, sources))
     return 0

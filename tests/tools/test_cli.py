@@ -186,9 +186,9 @@ class Served:
         match = re.match(r"mockserver listening on (http://\S+) ", first)
         assert match, f"unexpected first line {first!r}; stderr: {self.proc.stderr.read() if self.proc.stderr else ''}"
         self.url = match.group(1)
-        # Then the version and every setting in force, one line each, with where it came from.
+        # Then the version, every setting in force (one line each, with where it came from) and the fd limit.
         # Printed with the first line in one write, so they are already in the pipe's read buffer.
-        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 1)]
+        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 2)]
 
     def line(self, timeout: float = 30) -> str:
         # A bound on the wait so a hung child fails the test instead of hanging the suite.

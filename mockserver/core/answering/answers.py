@@ -14,6 +14,7 @@ from mockserver.core.headers.negotiation import Answer
 from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.contract import Contract
 from mockserver.core.vocabulary.errors import ApiError
+from mockserver.core.vocabulary.images import ImageInfo
 
 DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -31,6 +32,15 @@ def encode_result(contract: Contract | None, method: str, result: Result, answer
     if answer.fmt == "raw":
         return data, answer.media
     return codecs.encode_base64_result(base64.b64encode(data).decode("ascii"), answer.fmt), ctype
+
+
+def loggable_result(value: Any) -> Any:
+    """What a call record keeps of a behaviour's result: bytes as `ImageInfo`, no GET description."""
+    if isinstance(value, bytes):
+        return ImageInfo.of(value).to_json()
+    if isinstance(value, dict):
+        return None  # a GET description: not worth keeping per call
+    return value
 
 
 # Records share what is the same from call to call, so a record holds (and, once the bounded

@@ -29,6 +29,14 @@ class Binding:
     warnings: list[Violation] = field(default_factory=list)
     images: dict[str, ImageInfo] = field(default_factory=dict)
 
+    def summary(self) -> dict[str, Any]:
+        """What a call record keeps of the bound body: images as `ImageInfo`, never bytes."""
+        images = self.images
+        return {
+            name: images[name] if isinstance(value, bytes) and name in images else value
+            for name, value in self.values.items()
+        }
+
 
 def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
     """Check every pair against the contract and collect all problems at once."""
