@@ -42,6 +42,7 @@ KINDS = {
     "path": "a path",
     "choice": "one of the choices",
     "hosts": "host names (comma-separated in the variable)",
+    "list": "names, comma-separated",
 }
 
 
@@ -72,7 +73,7 @@ def shown_default(f: Field[Any]) -> str:
         return f"`{human_size(value)}` ({value:,} bytes)"
     if kind == "bool":
         return "off" if not value else "on"
-    if kind == "hosts":
+    if kind in ("hosts", "list"):
         return "none" if not value else ", ".join(f"`{v}`" for v in value)
     return f"`{value}`"
 

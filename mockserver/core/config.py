@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mockserver.core.online.clock_control import check_clock_setting
+from mockserver.core.online.hosts import check_online, check_url
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
 from mockserver.core.vocabulary.contract import INT32_MAX
 from mockserver.core.vocabulary.errors import ConfigError
@@ -47,7 +48,7 @@ def _meta(
     shell_only: bool = False,
     unset: str = "unset",
 ) -> dict[str, Any]:
-    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts).
+    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts, list).
 
     `shell_only` marks what only `mockserver serve` decides (its log lines, its event loop): no
     marker keyword or fixture takes it. `unset` is how the help and the banner write its None
@@ -206,6 +207,34 @@ class Settings:
         default=False,
         metadata=_meta("refuse (401) tickets and Bearer tokens this fake did not issue itself", "bool"),
     )
+    online_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta(
+            "SuperOffice Online mode: comma-separated host names, the first the authentication host, the rest "
+            "numbered hosts where tenants live (e.g. sod,sod2,sod3); each gets a listener (port, port+1, ... or "
+            "free ports with port 0); implies isolated tenants",
+            "list",
+        ),
+    )
+    online_home: str | None = field(
+        default=None, metadata=_meta("Online mode: the host new tenants start on (default: the second host)")
+    )
+    online_tenants: tuple[str, ...] = field(
+        default=(),
+        metadata=_meta("Online mode: comma-separated tenants known from the start (e.g. Cust12345)", "list"),
+    )
+    online_state_change_url: str | None = field(
+        default=None,
+        metadata=_meta("Online mode: the app's State Change URL, where moves and state changes are POSTed"),
+    )
+    online_notify_timeout_ms: int = field(
+        default=5000,
+        metadata=_meta("Online mode: how long one delivery of a state-change notification may take", "int"),
+    )
+    online_valid_for: int = field(
+        default=300,
+        metadata=_meta("Online mode: seconds the tenant status API's ValidUntil lies ahead of the clock", "int"),
+    )
 
     def __post_init__(self) -> None:
         if not 1 <= self.first_id <= INT32_MAX:
@@ -248,8 +277,14 @@ class Settings:
         if self.expired_token_status not in EXPIRED_TOKEN_STATUSES:
             raise ConfigError(f"expired_token_status must be 401 or 403 (got {self.expired_token_status})")
         check_clock_setting(self.clock)
-        if isinstance(self.allowed_hosts, str) or not isinstance(self.allowed_hosts, tuple):
-            object.__setattr__(self, "allowed_hosts", split_hosts(self.allowed_hosts))
+        for name in ("allowed_hosts", "online_hosts", "online_tenants"):
+            value = getattr(self, name)
+            if isinstance(value, str) or not isinstance(value, tuple):
+                object.__setattr__(self, name, split_hosts(value))
+        if self.online_hosts:
+            check_online(self.online_hosts, self.online_home, self.online_tenants, self.online_valid_for)
+            check_url(self.online_state_change_url, self.online_notify_timeout_ms)
+            object.__setattr__(self, "tenants", "isolated")  # Online mode: every /CustNNNN is a tenant
 
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -353,7 +388,7 @@ def parse_value(f: Field[Any], where: str, text: str) -> Any:
         return _parse_bool(where, text)
     if kind == "path":
         return Path(text) if text else None
-    if kind == "hosts":
+    if kind in ("hosts", "list"):
         return split_hosts(text)
     if kind == "choice" and text not in f.metadata["choices"]:
         raise ConfigError(f"{where} must be one of {', '.join(f.metadata['choices'])} (got {text!r})")

@@ -27,6 +27,7 @@ from mockserver.core.answering.answers import media_of
 from mockserver.core.answering.faults import Hit
 from mockserver.core.body.codecs import encode_error
 from mockserver.core.headers.negotiation import JSON_ANSWER, Answer
+from mockserver.core.headers.redaction import redact_headers
 from mockserver.core.vocabulary.contract import Contract
 from mockserver.core.vocabulary.errors import ApiError, Violation
 from mockserver.core.vocabulary.journal import CallLog
@@ -58,6 +59,7 @@ class RawRequest:
     headers: Mapping[str, str] = field(default_factory=lambda: CIMultiDictProxy(CIMultiDict()))
     body: bytes | bytearray = b""
     body_problem: ApiError | None = None
+    host: str = ""  # in Online mode, the name of the host it arrived on (sod2)
 
     @classmethod
     def build(
@@ -68,9 +70,10 @@ class RawRequest:
         headers: Mapping[str, str] | list[tuple[str, str]] | None = None,
         body: bytes = b"",
         query: str = "",
+        host: str = "",
     ) -> RawRequest:
         """Build a request from plain values (for tests and the core's own callers)."""
-        return cls(method.upper(), path, query, CIMultiDictProxy(CIMultiDict(headers or {})), body)
+        return cls(method.upper(), path, query, CIMultiDictProxy(CIMultiDict(headers or {})), body, None, host)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,4 +205,19 @@ def record_refusal(journal: CallLog, method: str, path: str, err: ApiError) -> O
     return Outcome(err.status, encode_error(err.body(), "json"), "application/json; charset=utf-8", {}, call)
 
 
-__all__ = ["NO_EXTRA", "CallFacts", "Outcome", "RawRequest", "record_refusal"]
+def record_online_refusal(
+    journal: CallLog, raw: RawRequest, contract: Contract | None, prefix: str, err: ApiError
+) -> Outcome:
+    """Journal an agent call a tenant's Online life refused (421 wrong host, 503 away), with its host; answer JSON."""
+    call = CallFacts(time.time(), raw.method, raw.path, prefix, contract)
+    call.status = err.status
+    call.violations = tuple(err.violations)
+    call.content_type = raw.headers.get("Content-Type")
+    call.extra = {"host": raw.host} if raw.host else None
+    call.answered(redact_headers(raw.headers), "application/json")
+    journal.append(call)
+    body = encode_error(err.body(), "json")
+    return Outcome(err.status, body, "application/json; charset=utf-8", dict(err.headers), call)
+
+
+__all__ = ["NO_EXTRA", "CallFacts", "Outcome", "RawRequest", "record_online_refusal", "record_refusal"]

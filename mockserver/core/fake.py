@@ -29,7 +29,7 @@ from mockserver.core.assertions import DEFAULT_WAIT, Assertions
 from mockserver.core.body import codecs
 from mockserver.core.body.binding import Binding, bind, explain_misfiled
 from mockserver.core.config import Settings
-from mockserver.core.exchange import CallFacts, Outcome, RawRequest, record_refusal
+from mockserver.core.exchange import CallFacts, Outcome, RawRequest, record_online_refusal, record_refusal
 from mockserver.core.headers import auth
 from mockserver.core.headers.locales import parse_select
 from mockserver.core.headers.negotiation import Answer, RequestMedia, error_media, negotiate
@@ -40,6 +40,9 @@ from mockserver.core.online import credential_checks
 from mockserver.core.online.clock import Clock
 from mockserver.core.online.clock_control import clock_from_setting
 from mockserver.core.online.login import Login
+from mockserver.core.online.notify import attach_notifier
+from mockserver.core.online.persist import attach_state_file, online_state_path
+from mockserver.core.online.tenant_life import new_online_life
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.storage.state import State, Storage
@@ -47,7 +50,7 @@ from mockserver.core.tenants import Tenants, stored_tenants, tenant_of, tenant_s
 from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.contract import Contract, ContractSet
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
-from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.journal import CallList, CallLog
 from mockserver.core.vocabulary.records import CallRecord
 
 
@@ -80,13 +83,18 @@ class Fake:
         base = settings or Settings()
         self.settings = base.with_(**overrides) if overrides else base
         self.contracts = contracts if contracts is not None else load_contracts(self.settings.contracts)
+        # What every time rule reads (the `clock` setting; tests move it): credential expiry, timed states.
+        self.clock = clock if clock is not None else clock_from_setting(self.settings.clock)
+        s = self.settings  # Online mode's hosts and tenants, else None:
+        self.online = new_online_life(s.online_hosts, s.online_home, s.online_tenants, s.online_valid_for, self.clock)
+        if self.online is not None and s.state is not None:  # hosts and states across a restart
+            attach_state_file(self.online, online_state_path(s.state))
+        self.notifier = attach_notifier(self.online, s.online_state_change_url) if self.online is not None else None
         if storage is None and self.settings.state is not None:
             storage = SqliteStorage(self.settings.state)
         images, journal = budgets or (Budget(self.settings.image_budget), Budget(self.settings.journal_budget))
         self.state = State(self.settings.first_id, self.settings.journal_limit, storage, images, journal)
-        # What credential expiry reads (the `clock` setting; tests move it), and the login service.
-        self.clock = clock if clock is not None else clock_from_setting(self.settings.clock)
-        self.login = Login(self.settings, self.clock)
+        self.login = Login(self.settings, self.clock)  # the login service: the credentials it issues
         self.faults = FaultSet(self.resolve_operation)
         self.expect = Assertions(self.state.journal)
         self.credentials = auth.load_store(self.settings.credentials)
@@ -136,6 +144,10 @@ class Fake:
         self.state.reset()
         self.faults.clear()
         self.login.book.clear()
+        if self.online is not None:
+            self.online.reset()
+        if self.notifier is not None:
+            self.notifier.notifications.clear()
         for _name, tenant in self.tenants.items() if self.tenants is not None else ():
             tenant.reset()
 
@@ -161,10 +173,17 @@ class Fake:
         except ApiError as err:
             raise ConfigError(err.text) from None
 
+    def _journal_of(self, name: str) -> CallLog:
+        """The journal of tenant `name` ('' or one past the limit: the default tenant's)."""
+        try:
+            return self.tenants.get(name).state.journal if name and self.tenants is not None else self.state.journal
+        except ApiError:
+            return self.state.journal
+
     def _new_tenant(self, name: str) -> Fake:
         state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
         budgets = (self.state.images.shared, self.state.journal.budget)  # one budget for every tenant
-        settings = self.settings.with_(tenants="shared", state=state)
+        settings = self.settings.with_(tenants="shared", state=state, online_hosts=())
         tenant = Fake(settings, contracts=self.contracts, clock=self.clock, budgets=budgets)
         tenant.name = name
         tenant.login = self.login  # one login service (the credentials it issued) for every tenant
@@ -172,7 +191,11 @@ class Fake:
 
     def unmade_tenant(self, name: str) -> Fake:
         """What a tenant that has had no call yet looks like (empty), without making it: for reading."""
-        tenant = Fake(self.settings.with_(tenants="shared", state=None), contracts=self.contracts, clock=self.clock)
+        tenant = Fake(
+            self.settings.with_(tenants="shared", state=None, online_hosts=()),
+            contracts=self.contracts,
+            clock=self.clock,
+        )
         tenant.name = name
         return tenant
 
@@ -281,6 +304,9 @@ class Fake:
 
     def process(self, raw: RawRequest) -> Outcome:
         """Answer one request and journal it. Never raises for anything a client can send."""
+        if self.online is not None and (refused := self.online.gate(raw.host, tenant_of(raw.path))) is not None:
+            contract, prefix = self.contracts.match(raw.path)
+            return record_online_refusal(self._journal_of(refused.tenant), raw, contract, prefix, refused.error)
         if self.tenants is not None and (name := tenant_of(raw.path)):
             try:
                 return self.tenants.get(name).process(raw)
@@ -304,6 +330,8 @@ class Fake:
             call.violations = tuple(err.violations)
             if call.fault is not None:
                 call.blob_id = call.fault.blob_id
+        if raw.host:  # Online mode: the journal names the host the call arrived on
+            call.extra = {**(call.extra or {}), "host": raw.host}
         call.answered(call.headers or auth.redact_headers(raw.headers), ctype)
         self.state.journal.append(call)
         return Outcome(status, body, ctype, headers, call, call.fault)

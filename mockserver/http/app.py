@@ -29,7 +29,7 @@ from .body import (
 from .debug import add_debug_routes, unknown_route
 from .faults import act_out
 from .login import add_login_routes
-from .responses import FAKE_KEY, call_ref, record_json, to_response
+from .responses import FAKE_KEY, HOST_KEY, call_ref, record_json, to_response
 
 log = logging.getLogger("mockserver")
 # Decoding a body of several MiB (8 million XML elements fit in 32 MiB) takes seconds: a body
@@ -76,7 +76,8 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
 
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
-    return RawRequest(request.method, request.path, request.query_string, request.headers, body, problem)
+    host = request.app.get(HOST_KEY, "")  # Online mode: the host this listener plays
+    return RawRequest(request.method, request.path, request.query_string, request.headers, body, problem, host)
 
 
 async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = False) -> web.StreamResponse:
@@ -147,13 +148,29 @@ def _plain(r: CallRecord | CallFacts) -> bool:
     )
 
 
-def build_app(fake: Fake) -> web.Application:
-    """Build the aiohttp application serving `fake`."""
+def build_app(
+    fake: Fake,
+    *,
+    host: str = "",
+    budget: BodyBudget | None = None,
+    routes: Callable[[web.Application], None] | None = None,
+) -> web.Application:
+    """Build the aiohttp application serving `fake`.
+
+    In Online mode each host gets one: `host` names it, the hosts share one `budget`, and
+    `routes` adds the host's own routes (the status API) before the agent catch-all.
+    """
     settings = fake.settings
     app = web.Application(client_max_size=settings.max_body_size)
     app[FAKE_KEY] = fake
-    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size), settings.max_body_size)
+    app[BUDGET_KEY] = budget or BodyBudget(
+        max(settings.max_body_memory, settings.max_body_size), settings.max_body_size
+    )
+    if host:
+        app[HOST_KEY] = host
     add_debug_routes(app, tenants=fake.tenants is not None)
     add_login_routes(app)
+    if routes is not None:
+        routes(app)
     app.router.add_route("*", "/{tail:.*}", agent_handler, expect_handler=hold_continue)
     return app

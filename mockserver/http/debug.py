@@ -26,6 +26,7 @@ from .expect import EXPECT_ROUTES
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
 from .login import CREDENTIAL_ROUTES
+from .online_admin import ONLINE_ROUTES
 from .responses import error_response, fake_of, json_response, root_of, whole_number
 from .waiting import stop_waiting
 
@@ -165,6 +166,7 @@ async def health(request: web.Request) -> web.Response:
             "settings": root.settings.public(),  # a tenant runs with the whole fake's settings
             "debug_routes": debug_routes_status(root.settings),
             "connections": connections.to_json() if (connections := request.app.get(CONNECTIONS_KEY)) else None,
+            **({"online": online.to_json()} if (online := root_of(request).online) is not None else {}),
         }
     )
 
@@ -194,6 +196,7 @@ ROUTES: dict[str, dict[str, Handler]] = {
 ROUTES.update(FAULT_ROUTES)
 ROUTES.update(EXPECT_ROUTES)
 ROUTES.update(CREDENTIAL_ROUTES)
+ROUTES.update(ONLINE_ROUTES)
 
 
 async def unknown(request: web.Request) -> web.Response:

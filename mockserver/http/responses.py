@@ -18,6 +18,7 @@ from ..core.vocabulary.records import CallRecord
 FAKE_KEY: web.AppKey[Fake] = web.AppKey("fake", Fake)
 # Methods of the /_ routes that only read (DELETE /_calls of a tenant with no call clears nothing).
 READING = frozenset({"GET", "HEAD", "DELETE"})
+HOST_KEY: web.AppKey[str] = web.AppKey("online_host", str)  # Online mode: the host an app plays
 # ASCII digits only ("²".isdigit() is True, int("²") fails) and at most 18 of them, so every id
 # fits SQLite's 64-bit integers and int() never meets Python's limit on digits.
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")

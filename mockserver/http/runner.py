@@ -20,8 +20,15 @@ HEADER_PARSER_LIMIT = 256 * 1024
 class Site:
     """One fake served at ``settings.host:settings.port`` in the running event loop."""
 
-    def __init__(self, fake: Fake, build: Callable[[Fake], web.Application] = build_app, what: str = "fake") -> None:
+    def __init__(
+        self,
+        fake: Fake,
+        build: Callable[[Fake], web.Application] = build_app,
+        what: str = "fake",
+        port: int | None = None,
+    ) -> None:
         self.fake = fake
+        self.wanted_port = port  # None: the settings' port
         self.build = build  # the application serving `fake` (a proxy builds its own)
         self.what = what  # what errors call it: the fake, the proxy
         self.port: int | None = None
@@ -61,7 +68,8 @@ class Site:
             max_field_size=HEADER_PARSER_LIMIT,
         )
         await runner.setup()
-        site = web.TCPSite(runner, settings.host, settings.port, reuse_address=True)
+        port = settings.port if self.wanted_port is None else self.wanted_port
+        site = web.TCPSite(runner, settings.host, port, reuse_address=True)
         try:
             await site.start()
         except BaseException:
@@ -69,7 +77,7 @@ class Site:
             raise
         self._runner = runner
         addresses = runner.addresses  # (host, port, …) of every bound socket
-        self.port = int(addresses[0][1]) if addresses else settings.port
+        self.port = int(addresses[0][1]) if addresses else port
         return self.port
 
     async def close(self) -> None:

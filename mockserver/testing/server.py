@@ -11,6 +11,8 @@ from ..core.config import Settings
 from ..core.fake import Fake
 from ..core.storage.state import Storage
 from ..core.vocabulary.contract import ContractSet
+from ..core.vocabulary.errors import ConfigError
+from ..http.online import OnlineSites
 from ..http.runner import Site
 from .served import Served
 
@@ -35,13 +37,19 @@ class FakeServer(Served, Fake):
             **overrides: any field of `Settings` by name, over `settings`: ``port=0, first_id=33, strict=True``.
         """
         super().__init__(settings, contracts=contracts, storage=storage, **overrides)
-        self._site = Site(self)
+        self._site = OnlineSites(self) if self.online is not None else Site(self)
         self.port: int | None = None
 
     async def start(self) -> Self:
         await super().start()
         self.login.base_url = self.url  # the URLs inside tokens a consent issues
         return self
+
+    def url_of(self, host: str) -> str:
+        """Online mode: the URL a host is served at (``fake.url_of("sod3")``)."""
+        if not isinstance(self._site, OnlineSites):
+            raise ConfigError("url_of needs Online mode: start the fake with online_hosts='sod,sod2,sod3'")
+        return self._site.url_of(host)
 
     async def _closed(self) -> None:
         self.release()  # unlock a --state file (every tenant's) so a restarted fake can open it

@@ -109,6 +109,9 @@ def banner(server: FakeServer, sources: Mapping[str, str], settings: Settings) -
         f"mockserver listening on {server.url} ({server.settings.installation}; {names})",
         f"  version {VERSION}; settings in force (and where each came from):",
     ]
+    if server.online is not None:  # Online mode: every host, where it listens
+        hosts = [f"  host {h['name']} ({h['role']}): {h['url']}" for h in server.online.hosts.to_json()]
+        lines[1:1] = hosts
     for f in setting_fields():
         value, source = shown_value(f, getattr(server.settings, f.name)), sources.get(f.name, "default")
         if f.name == "port" and settings.port == 0:
