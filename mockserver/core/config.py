@@ -217,7 +217,7 @@ class Settings:
         ),
     )
     online_home: str | None = field(
-        default=None, metadata=_meta("Online mode: the host new tenants start on (default: the second host)")
+        default=None, metadata=_meta("Online mode: the host new tenants start on", unset="the second host")
     )
     online_tenants: tuple[str, ...] = field(
         default=(),
@@ -327,7 +327,7 @@ def shown_value(f: Field[Any], value: Any) -> str:
         return human_size(value)
     if kind == "bool":
         return "on" if value else "off"
-    if kind == "hosts":
+    if kind in ("hosts", "list"):
         return ", ".join(value) if value else "none"
     return str(value)
 

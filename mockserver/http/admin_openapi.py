@@ -144,6 +144,82 @@ PATHS: dict[str, dict[str, Any]] = {
             },
         }
     },
+    "/_clock": {
+        "get": {
+            "summary": "The fake's clock: what every time rule reads (credential expiry, timed states)",
+            "responses": {"200": json_answer(OBJECT, "now, frozen or not, the offset from real time"), **ERRORS},
+        },
+        "post": {
+            "summary": "Move the clock: advance_s, set (an ISO 8601 instant) or frozen",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": OBJECT}}},
+            "responses": {"200": json_answer(OBJECT, "the clock as it now reads"), **ERRORS, "415": ERROR},
+        },
+    },
+    "/_oauth/consent": {
+        "post": {
+            "summary": "A first OAuth token pair for a tenant, as a user's consent would give",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": OBJECT}}},
+            "responses": {"200": json_answer(OBJECT, "the token pair"), **ERRORS, "415": ERROR},
+        }
+    },
+    "/_credentials": {
+        "get": {
+            "summary": "What the login service issued and what credential events it saw (secrets as fingerprints)",
+            "responses": {"200": json_answer(OBJECT, "issued credentials and events"), **ERRORS},
+        }
+    },
+    "/_credentials/assert": {
+        "post": {
+            "summary": "Run one credential assertion (authenticated, reauthenticated_after_401, no_expired_reuse)",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": OBJECT}}},
+            "responses": {
+                "200": json_answer(OBJECT, "the assertion holds"),
+                "409": json_answer(OBJECT, "it does not: the message naming the calls"),
+                **ERRORS,
+                "415": ERROR,
+            },
+        }
+    },
+    "/_tenants": {
+        "get": {
+            "summary": "Online mode: the hosts, every tenant's host and state, and the changes so far",
+            "responses": {"200": json_answer(OBJECT, "hosts, tenants, changes"), **ERRORS, "404": ERROR},
+        }
+    },
+    "/_tenants/{ctx}": {
+        "get": {
+            "summary": "Online mode: one tenant's host, state and status API answer",
+            "parameters": [_path("ctx", "the tenant's context identifier, e.g. Cust12345")],
+            "responses": {"200": json_answer(OBJECT, "the tenant"), **ERRORS, "404": ERROR},
+        }
+    },
+    "/_tenants/{ctx}/move": {
+        "post": {
+            "summary": "Online mode: move a tenant to another host, now or after N calls",
+            "parameters": [_path("ctx", "the tenant's context identifier, e.g. Cust12345")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": OBJECT}}},
+            "responses": {"200": json_answer(OBJECT, "the tenant"), **ERRORS, "404": ERROR, "415": ERROR},
+        }
+    },
+    "/_tenants/{ctx}/state": {
+        "post": {
+            "summary": "Online mode: set a tenant's state, for good, for N calls or for a span of time",
+            "parameters": [_path("ctx", "the tenant's context identifier, e.g. Cust12345")],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": OBJECT}}},
+            "responses": {"200": json_answer(OBJECT, "the tenant"), **ERRORS, "404": ERROR, "415": ERROR},
+        }
+    },
+    "/_notifications": {
+        "get": {
+            "summary": "Online mode: the state-change notifications sent, and each delivery attempt",
+            "responses": {"200": json_answer(OBJECT, "the notifications"), **ERRORS, "404": ERROR},
+        },
+        "post": {
+            "summary": "Online mode: set the app's State Change URL",
+            "requestBody": {"required": True, "content": {"application/json": {"schema": OBJECT}}},
+            "responses": {"200": json_answer(OBJECT, "the notifications"), **ERRORS, "404": ERROR, "415": ERROR},
+        },
+    },
     "/_openapi.json": {
         "get": {
             "summary": "This description",
@@ -173,7 +249,9 @@ def build_admin_document() -> dict[str, Any]:
         "info": {
             "title": "mockserver admin API",
             "version": VERSION,
-            "description": "The /_ routes of the SuperOffice BLOB agent fake: journal, assertions, faults, images.",
+            "description": "The /_ routes of the SuperOffice BLOB agent fake: journal, assertions, faults, images, "
+            "the clock, credentials and Online tenants. The login endpoints are part of the faked SuperOffice API, "
+            "not of this one.",
         },
         "security": [{}, {"bearer": []}, {"token": []}],
         "paths": paths,

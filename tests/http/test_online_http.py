@@ -173,7 +173,7 @@ def test_a_call_without_a_tenant_on_a_tenant_host_is_404(online):
 
 
 def test_banner_lists_every_host(online):
-    text = banner(online, {})
+    text = banner(online, {}, online.settings)
     for name, role in (("sod", "authentication"), ("sod2", "tenants"), ("sod3", "tenants")):
         assert f"  host {name} ({role}): {online.url_of(name)}" in text
 
