@@ -5,6 +5,7 @@ Nothing here imports aiohttp; the hypothesis suite drives `Fake.process` without
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -28,11 +29,13 @@ from mockserver.core.headers.negotiation import error_media, negotiate, request_
 from mockserver.core.loader import load_contracts
 from mockserver.core.pending import CallFacts
 from mockserver.core.refusals import record_refusal
+from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
+from mockserver.core.storage.sqlite_tenants import TenantFiles
 from mockserver.core.storage.state import State, Storage
 from mockserver.core.summary import loggable_result, summarise
-from mockserver.core.tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
+from mockserver.core.tenants import Tenants, tenant_of
 from mockserver.core.vocabulary.contract import Contract, ContractSet
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
 from mockserver.core.vocabulary.journal import CallList
@@ -64,10 +67,14 @@ class Fake(Assertions, FaultInjection):
         self.header_cache = HeaderCache()
         self.started = time.time()
         self.tenants: Tenants[Fake] | None = None
+        self._tenant_files: TenantFiles | None = None
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
-            for name in stored_tenants(self.settings.state) if self.settings.state is not None else ():
-                self.tenants.get(name)  # reopen what a restart left, so /_calls shows every tenant
+            storage = self.state.storage
+            if isinstance(storage, SqliteStorage) and storage.store is not None:
+                self._tenant_files = TenantFiles(storage.store)
+                for name in self._tenant_files.names():
+                    self.tenants.get(name)  # reopen what a restart left, so /_calls shows every tenant
 
     # ---- the user's view -------------------------------------------------------------------
 
@@ -132,8 +139,9 @@ class Fake(Assertions, FaultInjection):
             raise ConfigError(err.text) from None
 
     def _new_tenant(self, name: str) -> Fake:
-        state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
-        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts)
+        storage = self._tenant_files.storage(name) if self._tenant_files is not None else None
+        state = storage.path if storage is not None else None
+        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts, storage=storage)
 
     # ---- the pipeline ----------------------------------------------------------------------
 
@@ -150,22 +158,33 @@ class Fake(Assertions, FaultInjection):
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
         call = CallFacts(started, raw.method, raw.path, prefix, contract, query)
         headers: dict[str, str] = {}
-        try:
-            result = self._run(raw, contract, query, call, facts, key)
-            call.status = status = contract.response_status if contract and raw.method == contract.method else 200
-            body, ctype = encode_result(contract, raw.method, result, call.answer)
-            call.blob_id = result.blob_id
-            call.result = loggable_result(result.value)
-        except ApiError as err:
-            call.status = status = err.status
-            headers.update(err.headers)
-            body = error_bytes(err, call.answer.fmt)
-            ctype = utf8(error_media(call.answer))
-            call.violations = tuple(err.violations)
-            if call.fault is not None:
-                call.blob_id = call.fault.blob_id
-        call.answered(facts.redacted if facts is not None else auth.redact_headers(raw.headers), ctype)
-        self.state.journal.add(call)
+        # The state's write lock, once the behaviour is about to run, until the call's record is committed.
+        with contextlib.ExitStack() as writing:
+            try:
+                result = self._run(raw, contract, query, call, facts, key, writing)
+                call.status = status = contract.response_status if contract and raw.method == contract.method else 200
+                body, ctype = encode_result(contract, raw.method, result, call.answer)
+                call.blob_id = result.blob_id
+                call.result = loggable_result(result.value)
+            except ApiError as err:
+                call.status = status = err.status
+                headers.update(err.headers)
+                body = error_bytes(err, call.answer.fmt)
+                ctype = utf8(error_media(call.answer))
+                call.violations = tuple(err.violations)
+                if call.fault is not None:
+                    call.blob_id = call.fault.blob_id
+            answer = call.answer
+            call.answered(facts.redacted if facts is not None else auth.redact_headers(raw.headers), ctype)
+            try:
+                self.state.journal.add(call)
+            except (StateWriteFailed, StateFileDamaged, StateUnavailable) as err:
+                # The commit failed and took back everything the call stored (its id too): the answer and
+                # the journal say so, and never that it was kept.
+                status, ctype, headers = err.status, utf8(error_media(answer)), dict(err.headers)
+                body = error_bytes(err, answer.fmt)
+                call.not_stored(status, tuple(err.violations), ctype)
+                self.state.journal.add(call)
         return new_outcome(status, body, ctype, headers, call, call.fault)
 
     def header_facts(
@@ -186,6 +205,7 @@ class Fake(Assertions, FaultInjection):
         call: CallFacts,
         facts: HeaderFacts | None = None,
         key: tuple[Any, ...] = (),
+        writing: contextlib.ExitStack | None = None,
     ) -> Result:
         call.answer = answer = (
             facts.answer if facts is not None else negotiate(raw.headers, contract, self.settings.strict)
@@ -255,6 +275,8 @@ class Fake(Assertions, FaultInjection):
         # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
         type_ = binding.values.get("Type")
         call.fault = self.faults.match(contract.name, type_ if isinstance(type_, str) else None, call.auth.principal)
+        if writing is not None:
+            writing.enter_context(self.state.writing())
         if call.fault is not None:
             return call.fault.run(BEHAVIOURS[contract.behaviour], self.state, contract, binding)
         return BEHAVIOURS[contract.behaviour](self.state, contract, binding)

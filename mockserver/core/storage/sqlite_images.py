@@ -64,6 +64,15 @@ class SqliteImageStore(ImageStore):
         # length() of a blob reads its record header, not its pages: cheap even for a large file.
         self._held = int(store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0])
         self._cursor = 0  # eviction walks images by id; every id up to here is evicted or shares a newer blob
+        self._before = (self._held, self._cursor)  # as the open transaction began: what a rollback restores
+        store.on_begin.append(self._began)
+        store.on_rollback.append(self._rolled_back)
+
+    def _began(self) -> None:
+        self._before = (self._held, self._cursor)
+
+    def _rolled_back(self) -> None:
+        self._held, self._cursor = self._before
 
     def limit_to(self, budget: int) -> None:
         with self._store.lock:
