@@ -108,7 +108,7 @@ def test_an_empty_database_someone_else_made_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(state) as db:
         db.execute("PRAGMA user_version = 3")  # a database with a header but no table at all
     before = snapshot(tmp_path)
-    with pytest.raises(NotAStateFile, match="without any table of the fake.s"):
+    with pytest.raises(NotAStateFile, match=r"without any table of the fake.s"):
         Fake(state=state)
     assert snapshot(tmp_path) == before
 

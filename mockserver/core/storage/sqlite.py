@@ -22,7 +22,6 @@ from mockserver.core.vocabulary.ids import IdSequence
 from mockserver.core.vocabulary.journal import CallLog
 from mockserver.core.vocabulary.records import CallRecord, Pending, record_of
 
-
 STORAGE_FAILURES = (StateFileDamaged, StateWriteFailed, StateUnavailable)
 
 
