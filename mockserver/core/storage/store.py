@@ -343,8 +343,9 @@ class Store:
                     conn.execute("ROLLBACK" if self.damage else "COMMIT")
                 # Back to a rollback journal: no -wal file left, and read-only peeks need no write access.
                 conn.execute("PRAGMA journal_mode=DELETE")
-            except sqlite3.DatabaseError:
-                if self.damage is None:
+            except sqlite3.DatabaseError as exc:
+                # A full disk: what was committed is in the WAL, which the next open reads; nothing is lost.
+                if self.damage is None and not is_write_failure(exc):
                     raise
             finally:
                 conn.close()
