@@ -447,9 +447,11 @@ def _prepare(conn: sqlite3.Connection, path: Path, *, new: bool, check: bool = T
     A new file gets its stamp and its tables in its first transaction, before the switch to WAL,
     so that a file the fake created carries the stamp from its first byte on disk.
     """
+    # First, before anything reads the file: a WAL left by the last close is then opened without a
+    # -shm file (the WAL index lives in memory), so an open file costs two descriptors, not three.
+    conn.execute("PRAGMA locking_mode=EXCLUSIVE")
     # Takes effect on a new file's first table, or at the VACUUM below for a file from before it.
     conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
-    conn.execute("PRAGMA locking_mode=EXCLUSIVE")
     if new:
         conn.execute("BEGIN EXCLUSIVE")
         if conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
