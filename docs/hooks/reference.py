@@ -313,6 +313,40 @@ LIMITS = (
         "`GetBlobStream`), `fake.images[id]` raises `ImageEvicted` (a `KeyError`)",
     ),
     Limit(
+        "one image's metadata row in a state file",
+        constant(
+            "mockserver.core.storage.sqlite_images", "METADATA_WEIGHT", lambda v: f"{v} bytes + type + description"
+        ),
+        "`core.sqlite_images.METADATA_WEIGHT`, counted against `image_budget`",
+        "once no image bytes can go, the oldest rows go; their ids still answer `410 Gone`, never `404`",
+    ),
+    Limit(
+        "free space kept inside a state file",
+        constant("mockserver.core.storage.store", "RECLAIM_SLACK", human_size),
+        "`core.store.RECLAIM_SLACK`",
+        "pages freed beyond it are given back to the file system; below it the next saves reuse them",
+    ),
+    Limit(
+        "a state file's write-ahead log",
+        constant("mockserver.core.storage.store", "WAL_SIZE_LIMIT", human_size),
+        "`core.store.WAL_SIZE_LIMIT`",
+        "cut back to that size after each checkpoint (every 1,000 pages)",
+    ),
+    Limit(
+        "room on the state file's file system",
+        lambda: "the file system's",
+        "the disk",
+        "`503` (`StateFileWriteFailedException`): the call rolled back whole and journaled with that `503`, "
+        "its id given to the next save that is stored",
+    ),
+    Limit(
+        "isolated tenants' state files open at once",
+        constant("mockserver.core.storage.sqlite_tenants", "MAX_OPEN_TENANT_FILES", count),
+        "`core.sqlite_tenants.MAX_OPEN_TENANT_FILES` (2 file descriptors each)",
+        "the least recently used idle tenant's file is closed, and opened again at its next call; a file "
+        "that cannot be opened is a `503` (`StateFileUnavailableException`)",
+    ),
+    Limit(
         "journal records",
         setting("journal_limit", count),
         "`journal_limit` (`0`: no limit)",
