@@ -139,7 +139,7 @@ def configuration_page() -> str:
             '`"settings"` (secrets only as `"set"` or `"unset"`).',
             "",
             "Two module constants are there for the rare user who needs them:",
-            "`mockserver.core.storage.sqlite.SYNCHRONOUS` (`NORMAL`, or `FULL` for an fsync per call) and",
+            "`mockserver.core.storage.opening.SYNCHRONOUS` (`NORMAL`, or `FULL` for an fsync per call) and",
             "`mockserver.http.body.BODY_IDLE_TIMEOUT` (seconds a stalled request body is waited for).",
             "",
         ]
@@ -328,8 +328,8 @@ LIMITS = (
     ),
     Limit(
         "a state file's write-ahead log",
-        constant("mockserver.core.storage.store", "WAL_SIZE_LIMIT", human_size),
-        "`core.store.WAL_SIZE_LIMIT`",
+        constant("mockserver.core.storage.opening", "WAL_SIZE_LIMIT", human_size),
+        "`core.opening.WAL_SIZE_LIMIT`",
         "cut back to that size after each checkpoint (every 1,000 pages)",
     ),
     Limit(

@@ -19,7 +19,7 @@ from aiohttp import ClientSession
 
 from mockserver import ConfigError, Fake, FakeServer, RawRequest
 from mockserver.core.storage.errors import NotAStateFile
-from mockserver.core.storage.store import APPLICATION_ID, SCHEMA_VERSION
+from mockserver.core.storage.opening import APPLICATION_ID, SCHEMA_VERSION
 
 from ..support import SAVE_PATH, json_headers, save_body
 

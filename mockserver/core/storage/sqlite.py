@@ -14,9 +14,10 @@ from typing import Any
 
 from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
 from mockserver.core.storage.memory import ImageStore
+from mockserver.core.storage.open_files import OpenFiles
 from mockserver.core.storage.records_json import decode_record, encode_record
 from mockserver.core.storage.sqlite_images import SqliteImageStore
-from mockserver.core.storage.store import OpenFiles, Store
+from mockserver.core.storage.store import Store
 from mockserver.core.vocabulary.errors import ConfigError
 from mockserver.core.vocabulary.ids import IdSequence
 from mockserver.core.vocabulary.journal import CallLog
