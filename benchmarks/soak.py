@@ -53,6 +53,7 @@ class Sample:
     rss: int
     fds: int
     disk: int
+    wal: int  # of `disk`: the write-ahead logs (each open file's, bounded by its checkpoints)
     requests: int
     errors_5xx: int
 
@@ -94,10 +95,10 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def disk_size(state: Path | None) -> int:
+def disk_size(state: Path | None, pattern: str = "*") -> int:
     if state is None:
         return 0
-    return sum(p.stat().st_size for p in state.parent.rglob("*") if p.is_file())
+    return sum(p.stat().st_size for p in state.parent.rglob(pattern) if p.is_file())
 
 
 def body_for(kind: str, rng: random.Random) -> bytes:
@@ -140,7 +141,8 @@ async def sample(server: Server, state: Path | None, run: Run, start: float, unt
         counted = sum(run.statuses.values())
         errors = sum(n for status, n in run.statuses.items() if status >= 500)
         now = time.monotonic()
-        run.samples.append(Sample(now - start, server.rss(), server.fds(), disk_size(state), counted, errors))
+        disk, wal = disk_size(state), disk_size(state, "*-wal")
+        run.samples.append(Sample(now - start, server.rss(), server.fds(), disk, wal, counted, errors))
         if now >= until:
             return
         await asyncio.sleep(min(interval, until - now))
@@ -206,10 +208,12 @@ async def soak(mode: str, minutes: float, interval: float, tenants: int, workers
 
 
 def table(run: Run) -> str:
-    rows = ["| s | RSS | fds | state on disk | requests | 5xx |", "|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| s | RSS | fds | state on disk | of which WAL | requests | 5xx |", "|---:|---:|---:|---:|---:|---:|---:|"]
     for s in run.samples:
-        disk = fmt_bytes(s.disk) if run.mode == "state" else "–"
-        rows.append(f"| {s.seconds:.0f} | {fmt_bytes(s.rss)} | {s.fds} | {disk} | {s.requests:,} | {s.errors_5xx} |")
+        disk, wal = (fmt_bytes(s.disk), fmt_bytes(s.wal)) if run.mode == "state" else ("–", "–")
+        rows.append(
+            f"| {s.seconds:.0f} | {fmt_bytes(s.rss)} | {s.fds} | {disk} | {wal} | {s.requests:,} | {s.errors_5xx} |"
+        )
     return "\n".join(rows)
 
 
@@ -225,7 +229,8 @@ def plot(runs: list[Run], path: Path) -> None:
         axes[0].plot(minutes, [s.rss / 2**20 for s in run.samples], label=run.mode)
         axes[1].plot(minutes, [s.fds for s in run.samples], label=run.mode)
         if run.mode == "state":
-            axes[2].plot(minutes, [s.disk / 2**20 for s in run.samples], label=run.mode)
+            axes[2].plot(minutes, [s.disk / 2**20 for s in run.samples], label="all files")
+            axes[2].plot(minutes, [s.wal / 2**20 for s in run.samples], label="of which WAL")
     for ax, title in zip(axes, ("RSS (MiB)", "open file descriptors", "state on disk (MiB)"), strict=True):
         ax.set_ylabel(title)
         ax.set_ylim(bottom=0)
