@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .core.about import VERSION
+from .core import VERSION
 from .core.config import Settings
 from .core.exchange import Outcome, RawRequest
 from .core.fake import Fake

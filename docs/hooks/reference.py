@@ -306,6 +306,63 @@ LIMITS = (
         "`503` with `Retry-After: 1`; the connection is closed",
     ),
     Limit(
+        "room for small bodies",
+        lambda: (
+            f"1/{importlib.import_module('mockserver.http.body').SMALL_RESERVE_SHARE} of the bodies' room, "
+            f"for bodies up to {human_size(importlib.import_module('mockserver.http.body').SMALL_BODY)}"
+        ),
+        "`http.body.SMALL_RESERVE_SHARE`, `http.body.SMALL_BODY` (never below one body of `max_body_size`)",
+        "larger bodies together get `503` with `Retry-After: 1` before they reach it, so uploads that "
+        "fill the room and stall never starve the usual small save",
+    ),
+    Limit(
+        "a slow request body",
+        setting("min_body_rate", lambda v: f"{human_size(v)} a second" if v else "off"),
+        "`min_body_rate` (`0`: off), applied once a body has had "
+        + (constant("mockserver.core.config", "BODY_RATE_GRACE", seconds)() or "")
+        + " (`core.config.BODY_RATE_GRACE`)",
+        "`408` (`TimeoutException`) naming the bytes that came in how long; the connection is closed and "
+        "the body's share of the room given back; journaled",
+    ),
+    Limit(
+        "a request's line and headers",
+        setting("header_timeout", seconds),
+        "`header_timeout`, from the request's first byte (the connection's opening, for its first request)",
+        "`408` (`TimeoutException`) and the connection closed; not journaled: no request was read",
+    ),
+    Limit(
+        "an idle keep-alive connection",
+        setting("idle_timeout", seconds),
+        "`idle_timeout`",
+        "the connection is closed (a client opens a new one)",
+    ),
+    Limit(
+        "connections open at once",
+        lambda: (
+            "the open-file limit less "
+            + f"{importlib.import_module('mockserver.http.connections').FD_RESERVE_MIN} or a "
+            + f"{importlib.import_module('mockserver.http.connections').FD_RESERVE_SHARE}th of it, "
+            + "whichever is more (`/_health` and the start banner say how many)"
+        ),
+        "`max_connections` (`0`: from the open-file limit)",
+        "the connection longest waiting for a request's head is closed with a `408` to make room, or else "
+        "the oldest idle keep-alive one, quietly; when every connection is busy with a request, the new one "
+        "gets `503` with `Retry-After: 1`",
+    ),
+    Limit(
+        "file descriptors",
+        lambda: "the process's open-file limit (`ulimit -n`)",
+        "the system; the start banner and `/_health` (`connections.open_file_limit`) say it",
+        "a call that needs one more gets `503` (`ServiceUnavailableException`, `Retry-After: 1`) naming "
+        "the limit, journaled; never a `500`",
+    ),
+    Limit(
+        "the same traceback in the log",
+        constant("mockserver.http.logs", "INTERVAL", lambda v: f"once every {v:g} s"),
+        "`http.logs.INTERVAL` (`mockserver serve` and `mockserver proxy`)",
+        "repeats are dropped and counted; the next one logged says how many were dropped",
+    ),
+    Limit(
         "image bytes kept",
         setting("image_budget", human_size),
         "`image_budget` (`0`: no limit)",
@@ -315,14 +372,14 @@ LIMITS = (
     Limit(
         "one image's metadata row in a state file",
         constant(
-            "mockserver.core.storage.sqlite_images", "METADATA_WEIGHT", lambda v: f"{v} bytes + type + description"
+            "mockserver.core.storage._sqlite_images", "METADATA_WEIGHT", lambda v: f"{v} bytes + type + description"
         ),
         "`core.sqlite_images.METADATA_WEIGHT`, counted against `image_budget`",
         "once no image bytes can go, the oldest rows go; their ids still answer `410 Gone`, never `404`",
     ),
     Limit(
         "free space kept inside a state file",
-        constant("mockserver.core.storage.store", "RECLAIM_SLACK", human_size),
+        constant("mockserver.core.storage._store", "RECLAIM_SLACK", human_size),
         "`core.store.RECLAIM_SLACK`",
         "pages freed beyond it are given back to the file system; below it the next saves reuse them",
     ),
@@ -366,7 +423,7 @@ LIMITS = (
     ),
     Limit(
         "one header value",
-        constant("mockserver.core.headers.cache", "MAX_HEADER_VALUE", human_size),
+        constant("mockserver.core.headers.steps", "MAX_HEADER_VALUE", human_size),
         "`core.headers.MAX_HEADER_VALUE` (IIS's own limit)",
         "`400` naming the header; the call is journaled",
     ),
@@ -452,7 +509,15 @@ LIMITS = (
         "one upstream call of the proxy",
         constant("mockserver.http.upstream", "DEFAULT_TIMEOUT", seconds),
         "`mockserver proxy --timeout`",
-        "`502` in SuperOffice's error shape, journaled as drift `no_answer`",
+        "`502` in SuperOffice's error shape, journaled as drift `no_answer`; an answer being passed on "
+        "is cut short (the connection closes without its end)",
+    ),
+    Limit(
+        "an upstream answer the proxy keeps to check and journal",
+        constant("mockserver.http.upstream", "KEPT_ANSWER", human_size),
+        "`http.upstream.KEPT_ANSWER`, within `max_body_memory`",
+        "the rest is passed on as it comes, one chunk held at a time; the checks of the body's content "
+        "are skipped ([proxy](proxy.md))",
     ),
     Limit(
         "a compressed upstream answer checked by the proxy",
@@ -462,9 +527,9 @@ LIMITS = (
     ),
     Limit(
         "header sets remembered per fake",
-        constant("mockserver.core.headers.cache", "HEADER_CACHE_SIZE", count),
+        constant("mockserver.core.headers.steps", "HEADER_CACHE_SIZE", count),
         "`core.headers.HEADER_CACHE_SIZE` (sets over "
-        + (constant("mockserver.core.headers.cache", "HEADER_CACHE_MAX_CHARS", human_size)() or "")
+        + (constant("mockserver.core.headers.steps", "HEADER_CACHE_MAX_CHARS", human_size)() or "")
         + " are not kept)",
         "the oldest is forgotten and worked out again when it comes back; answers never change",
     ),

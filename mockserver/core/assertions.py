@@ -10,14 +10,11 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mockserver.core.vocabulary.images import ImageInfo
-from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.journal import CallList, CallLog
 from mockserver.core.vocabulary.records import CallRecord
-
-if TYPE_CHECKING:
-    from mockserver.core.storage.state import State
 
 CLOSEST = 3  # how many near misses a failure message shows
 DEFAULT_WAIT = 5.0
@@ -100,15 +97,14 @@ def _near_misses(calls: CallList, fields: list[_Field]) -> str:
 
 
 class Assertions:
-    """Mixed into `Fake`; every method reads `self.calls` and `self.state.journal`."""
+    """The assertions a fake offers over its journal (`Fake` hands its own methods on to these)."""
 
-    state: State
-    # The event loop that answers this fake's requests; set by the server that serves it.
-    serving_loop: asyncio.AbstractEventLoop | None = None
+    def __init__(self, journal: CallLog) -> None:
+        self.journal = journal
 
     @property
-    def calls(self) -> CallList:  # overridden by Fake; declared for the type checker
-        raise NotImplementedError
+    def calls(self) -> CallList:
+        return self.journal.snapshot()
 
     def assert_saved(
         self,
@@ -164,7 +160,7 @@ class Assertions:
         """
         loop = asyncio.get_running_loop()
         arrived = asyncio.Event()
-        journal = self.state.journal
+        journal = self.journal
 
         def wake(_record: CallRecord) -> None:
             loop.call_soon_threadsafe(arrived.set)
@@ -185,15 +181,25 @@ class Assertions:
         finally:
             journal.unsubscribe(wake)
 
-    def wait_for_calls_sync(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
-        """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
+    def wait_for_calls_sync(
+        self,
+        n: int = 1,
+        timeout: float = DEFAULT_WAIT,
+        *,
+        serving_loop: asyncio.AbstractEventLoop | None = None,
+        **filters: Any,
+    ) -> CallList:
+        """Block until at least `n` calls are recorded: for sync tests with a threaded fake.
+
+        `serving_loop` is the loop that answers the fake's requests: waiting in it would block it.
+        """
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
-        if running is not None and running is self.serving_loop:
+        if running is not None and running is serving_loop:
             raise RuntimeError("this fake serves in the running event loop; use 'await fake.wait_for_calls(...)'")
-        self.state.journal.wait_until(lambda calls: len(calls.filter(**filters)) >= n, timeout)
+        self.journal.wait_until(lambda calls: len(calls.filter(**filters)) >= n, timeout)
         found = self.calls.filter(**filters)
         if len(found) < n:
             raise AssertionError(self._wait_failure(n, timeout, filters, found))

@@ -21,6 +21,13 @@ from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_LIMIT
 DEFAULT_MAX_BODY_SIZE = 32 * 1024 * 1024
 # What all request bodies being read at once may hold; one body of max_body_size always fits.
 DEFAULT_MAX_BODY_MEMORY = 512 * 1024 * 1024
+# A body trickling slower than this holds its share of the body budget for no one's benefit;
+# the rate applies once a body has had BODY_RATE_GRACE seconds (a client may pause at the start).
+DEFAULT_MIN_BODY_RATE = 1024
+BODY_RATE_GRACE = 10.0
+# A request line and headers come in one packet from any real client; a trickle is an attack.
+DEFAULT_HEADER_TIMEOUT = 10
+DEFAULT_IDLE_TIMEOUT = 60
 INSTALLATIONS = ("onsite", "online")
 TENANT_MODES = ("shared", "isolated")
 LOG_FORMATS = ("text", "json")
@@ -30,9 +37,15 @@ ENV_PREFIX = "MOCKSERVER_"
 SECRET_FIELDS = frozenset({"admin_token", "credentials"})
 
 
-def _meta(help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True) -> dict[str, Any]:
-    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts)."""
-    return {"help": help, "kind": kind, "choices": choices, "cli": cli}
+def _meta(
+    help: str, kind: str = "str", choices: tuple[str, ...] = (), cli: bool = True, shell_only: bool = False
+) -> dict[str, Any]:
+    """Describe a setting: `kind` is how its text is read (str, int, size, bool, path, choice, hosts).
+
+    `shell_only` marks what only `mockserver serve` decides (its log lines, its event loop): no
+    marker keyword or fixture takes it.
+    """
+    return {"help": help, "kind": kind, "choices": choices, "cli": cli, "shell_only": shell_only}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +62,33 @@ class Settings:
     max_body_memory: int = field(
         default=DEFAULT_MAX_BODY_MEMORY,
         metadata=_meta("bytes all request bodies being read may hold at once; past it 503 with Retry-After", "size"),
+    )
+    min_body_rate: int = field(
+        default=DEFAULT_MIN_BODY_RATE,
+        metadata=_meta(
+            f"bytes a second a request body must average once its first {BODY_RATE_GRACE:g} s have passed; "
+            "behind it 408 and the connection closed; 0 turns it off",
+            "size",
+        ),
+    )
+    header_timeout: int = field(
+        default=DEFAULT_HEADER_TIMEOUT,
+        metadata=_meta(
+            "seconds a request's line and headers may take to arrive; past it 408 and the connection closed",
+            "int",
+        ),
+    )
+    idle_timeout: int = field(
+        default=DEFAULT_IDLE_TIMEOUT,
+        metadata=_meta("seconds a keep-alive connection may sit idle between requests before it is closed", "int"),
+    )
+    max_connections: int = field(
+        default=0,
+        metadata=_meta(
+            "connections open at once; one more closes the one longest waiting for a request, or is refused "
+            "503 when all are busy; 0: the open-file limit less a reserve",
+            "int",
+        ),
     )
     installation: str = field(
         default="onsite",
@@ -97,15 +137,21 @@ class Settings:
     )
     log_calls: bool = field(
         default=False,
-        metadata=_meta("log one line per call (mockserver serve: on; --quiet turns it off)", "bool", cli=False),
+        metadata=_meta(
+            "log one line per call (mockserver serve: on; --quiet turns it off)", "bool", cli=False, shell_only=True
+        ),
     )
     loop: str = field(
         default="asyncio",
-        metadata=_meta("event loop mockserver serve runs on; uvloop needs the speed extra", "choice", LOOPS),
+        metadata=_meta(
+            "event loop mockserver serve runs on; uvloop needs the speed extra", "choice", LOOPS, shell_only=True
+        ),
     )
     log_format: str = field(
         default="text",
-        metadata=_meta("text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS),
+        metadata=_meta(
+            "text, or json: one JSON object per line for log collectors", "choice", LOG_FORMATS, shell_only=True
+        ),
     )
 
     def __post_init__(self) -> None:
@@ -130,6 +176,15 @@ class Settings:
             raise ConfigError(f"port must be between 0 and 65535 (got {self.port})")
         if self.max_tenants < 1:
             raise ConfigError(f"max_tenants must be at least 1 (got {self.max_tenants})")
+        for name in ("header_timeout", "idle_timeout"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1 second (got {getattr(self, name)})")
+        if self.max_connections < 0:
+            raise ConfigError(
+                f"max_connections must be 0 (from the open-file limit) or more (got {self.max_connections})"
+            )
+        if self.min_body_rate < 0:
+            raise ConfigError(f"min_body_rate must be 0 (off) or more bytes a second (got {self.min_body_rate})")
         if self.max_body_memory < 1:
             raise ConfigError(f"max_body_memory must be at least 1 byte (got {self.max_body_memory})")
         if isinstance(self.allowed_hosts, str) or not isinstance(self.allowed_hosts, tuple):
@@ -153,8 +208,13 @@ class Settings:
 
 
 def setting_fields() -> tuple[Field[Any], ...]:
-    """The fields of `Settings`, in order, each with its metadata (help, kind, choices)."""
+    """The fields of `Settings`, in order, each with its metadata (help, kind, choices, shell_only)."""
     return fields(Settings)
+
+
+def fake_setting_names() -> tuple[str, ...]:
+    """The settings a fake itself takes (marker keywords, fixtures): every field but the shell-only ones."""
+    return tuple(f.name for f in fields(Settings) if not f.metadata["shell_only"])
 
 
 def env_name(name: str) -> str:

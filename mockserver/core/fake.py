@@ -1,52 +1,63 @@
 """The pure core: one request in (bytes and headers), one answer and one call record out.
 
-Nothing here imports aiohttp; the hypothesis suite drives `Fake.process` without sockets.
+Nothing here imports aiohttp; the hypothesis suite drives `Fake.process` without sockets. A
+`Fake` composes its parts: the state (ids, images, journal), the faults a test injects, the
+assertions over its journal, the header cache, and with isolated tenants one fake per tenant.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import parse_qsl
 
-from mockserver.core.answering.answers import DESCRIBE_METHODS, describe, encode_result, error_bytes, utf8
+from mockserver.core.answering.answers import (
+    DESCRIBE_METHODS,
+    describe,
+    encode_result,
+    error_bytes,
+    loggable_result,
+    utf8,
+)
 from mockserver.core.answering.behaviours import BEHAVIOURS, Result
 from mockserver.core.answering.coverage import compute
-from mockserver.core.answering.faults import FaultInjection, FaultSet
-from mockserver.core.assertions import Assertions
+from mockserver.core.answering.faults import Fault, FaultSet, InjectedFault
+from mockserver.core.assertions import DEFAULT_WAIT, Assertions
 from mockserver.core.body import codecs
-from mockserver.core.body.binding import bind
-from mockserver.core.body.hints import explain_misfiled
+from mockserver.core.body.binding import Binding, bind, explain_misfiled
 from mockserver.core.config import Settings
-from mockserver.core.exchange import Outcome, RawRequest, new_outcome
+from mockserver.core.exchange import CallFacts, Outcome, RawRequest, record_refusal
 from mockserver.core.headers import auth
-from mockserver.core.headers.cache import HeaderCache, HeaderFacts, check_header_sizes
-from mockserver.core.headers.locales import parse_select, read_locale
-from mockserver.core.headers.negotiation import error_media, negotiate, request_media
+from mockserver.core.headers.locales import parse_select
+from mockserver.core.headers.negotiation import Answer, RequestMedia, error_media, negotiate
+from mockserver.core.headers.steps import HeaderCache, HeaderFacts, Key, read_headers
 from mockserver.core.loader import load_contracts
-from mockserver.core.pending import CallFacts
-from mockserver.core.refusals import record_refusal
+from mockserver.core.online.clock import Clock
 from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.storage.sqlite_tenants import TenantFiles
 from mockserver.core.storage.state import State, Storage
-from mockserver.core.summary import loggable_result, summarise
 from mockserver.core.tenants import Tenants, tenant_of
 from mockserver.core.vocabulary.contract import Contract, ContractSet
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
 from mockserver.core.vocabulary.journal import CallList
+from mockserver.core.vocabulary.records import CallRecord
 
 
-class Fake(Assertions, FaultInjection):
+class Fake:
     """One fake SuperOffice tenant: contracts, settings and state, without any networking.
 
     `storage` says where the state lives; by default memory, or the SQLite file named by
     ``settings.state``.
     """
+
+    # The event loop that answers this fake's requests; set by the server that serves it.
+    serving_loop: asyncio.AbstractEventLoop | None = None
 
     def __init__(
         self,
@@ -54,6 +65,7 @@ class Fake(Assertions, FaultInjection):
         *,
         contracts: ContractSet | None = None,
         storage: Storage | None = None,
+        clock: Clock | None = None,
         **overrides: Any,
     ):
         base = settings or Settings()
@@ -62,7 +74,9 @@ class Fake(Assertions, FaultInjection):
         if storage is None and self.settings.state is not None:
             storage = SqliteStorage(self.settings.state)
         self.state = State(self.settings.first_id, self.settings.journal_limit, storage, self.settings.image_budget)
-        self.faults = FaultSet()
+        self.clock = clock if clock is not None else Clock()
+        self.faults = FaultSet(self.resolve_operation)
+        self.expect = Assertions(self.state.journal)
         self.credentials = auth.load_store(self.settings.credentials)
         self.header_cache = HeaderCache()
         self.started = time.time()
@@ -141,7 +155,73 @@ class Fake(Assertions, FaultInjection):
     def _new_tenant(self, name: str) -> Fake:
         storage = self._tenant_files.storage(name) if self._tenant_files is not None else None
         state = storage.path if storage is not None else None
-        return Fake(self.settings.with_(tenants="shared", state=state), contracts=self.contracts, storage=storage)
+        return Fake(
+            self.settings.with_(tenants="shared", state=state),
+            contracts=self.contracts,
+            storage=storage,
+            clock=self.clock,
+        )
+
+    # ---- faults (the parts: `self.faults`) ---------------------------------------------------
+
+    def inject(self, kind: str | Fault | Mapping[str, Any], **options: Any) -> InjectedFault:
+        """Add a fault; it fires on the next matching call (or `times`, or a seeded `fraction`).
+
+        ``fake.inject("status", status=503)``; a bad kind or option raises ConfigError naming it.
+        """
+        return self.faults.inject(kind, **options)
+
+    def inject_all(self, specs: Iterable[Fault | Mapping[str, Any]]) -> list[InjectedFault]:
+        """Inject several faults (the pytest marker's ``faults=[...]``)."""
+        return [self.faults.inject(spec) for spec in specs]
+
+    def clear_faults(self) -> int:
+        """Remove every fault; return how many there were."""
+        return self.faults.clear()
+
+    # ---- assertions (the part: `self.expect`) ------------------------------------------------
+
+    def assert_saved(
+        self,
+        type: str | None = None,
+        description: str | None = None,
+        image: bytes | None = None,
+        *,
+        blob_id: int | None = None,
+        count: int | None = None,
+    ) -> CallRecord:
+        """Assert an accepted save with these values arrived; return the latest such call.
+
+        `type` compares case-insensitively, `image` by content (sha256). With `count`, exactly
+        that many matching calls must have arrived. The failure message lists the closest calls
+        and the fields that differed.
+        """
+        __tracebackhide__ = True
+        return self.expect.assert_saved(type, description, image, blob_id=blob_id, count=count)
+
+    def assert_no_violations(self) -> None:
+        """Assert no call was rejected; the message lists every violation of every rejected call."""
+        __tracebackhide__ = True
+        self.expect.assert_no_violations()
+
+    def assert_no_warnings(self) -> None:
+        """Assert no call drew a warning (what `strict=True` would have rejected)."""
+        __tracebackhide__ = True
+        self.expect.assert_no_warnings()
+
+    async def wait_for_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """Wait until at least `n` calls (matching `filters`, as for `calls.filter`) are recorded.
+
+        Works whether the fake serves in this loop or from a thread. Returns the matching calls;
+        raises AssertionError naming what did arrive when `timeout` seconds pass first.
+        """
+        __tracebackhide__ = True
+        return await self.expect.wait_for_calls(n, timeout, **filters)
+
+    def wait_for_calls_sync(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
+        """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
+        __tracebackhide__ = True
+        return self.expect.wait_for_calls_sync(n, timeout, serving_loop=self.serving_loop, **filters)
 
     # ---- the pipeline ----------------------------------------------------------------------
 
@@ -152,20 +232,18 @@ class Fake(Assertions, FaultInjection):
                 return self.tenants.get(name).process(raw)
             except ApiError as err:  # not a tenant name, or one too many: answered by the default tenant
                 return record_refusal(self.state.journal, raw.method, raw.path, err)
-        started = time.time()
         contract, prefix = self.contracts.match(raw.path)
-        key, facts = self.header_facts(contract, raw.headers)
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
-        call = CallFacts(started, raw.method, raw.path, prefix, contract, query)
+        call = CallFacts(time.time(), raw.method, raw.path, prefix, contract, query)
         headers: dict[str, str] = {}
         # The state's write lock, once the behaviour is about to run, until the call's record is committed.
         with contextlib.ExitStack() as writing:
             try:
-                result = self._run(raw, contract, query, call, facts, key, writing)
+                result = self._run(raw, contract, call, writing)
                 call.status = status = contract.response_status if contract and raw.method == contract.method else 200
+                kept = loggable_result(result.value)  # what the record keeps of it: never bytes
                 body, ctype = encode_result(contract, raw.method, result, call.answer)
-                call.blob_id = result.blob_id
-                call.result = loggable_result(result.value)
+                call.blob_id, call.result = result.blob_id, kept
             except ApiError as err:
                 call.status = status = err.status
                 headers.update(err.headers)
@@ -175,42 +253,71 @@ class Fake(Assertions, FaultInjection):
                 if call.fault is not None:
                     call.blob_id = call.fault.blob_id
             answer = call.answer
-            call.answered(facts.redacted if facts is not None else auth.redact_headers(raw.headers), ctype)
+            call.answered(call.headers or auth.redact_headers(raw.headers), ctype)
             try:
-                self.state.journal.add(call)
+                self.state.journal.append(call)
             except (StateWriteFailed, StateFileDamaged, StateUnavailable) as err:
                 # The commit failed and took back everything the call stored (its id too): the answer and
                 # the journal say so, and never that it was kept.
                 status, ctype, headers = err.status, utf8(error_media(answer)), dict(err.headers)
                 body = error_bytes(err, answer.fmt)
                 call.not_stored(status, tuple(err.violations), ctype)
-                self.state.journal.add(call)
-        return new_outcome(status, body, ctype, headers, call, call.fault)
+                self.state.journal.append(call)
+        return Outcome(status, body, ctype, headers, call, call.fault)
 
-    def header_facts(
-        self, contract: Contract | None, headers: Mapping[str, str]
-    ) -> tuple[tuple[Any, ...], HeaderFacts | None]:
-        """The header cache's key for this request and what it holds for it (None: not seen, or not cacheable)."""
-        key: tuple[Any, ...] = (id(contract), tuple(headers.items()))
+    def precheck(self, raw: RawRequest) -> Outcome | None:
+        """Answer (and journal) `raw` now if its body cannot change the answer; otherwise None.
+
+        `raw` is the request without its body: the shell calls this before reading any of it.
+        A request that fails routing, the method, Accept under --strict or a header step gets
+        the same answer whatever its body holds, through `process`, so it is journaled exactly
+        as it would be with its body (tests/properties/test_precheck.py).
+        """
+        return None if self._body_matters(raw) else self.process(raw)
+
+    def _body_matters(self, raw: RawRequest) -> bool:
+        """True when every step before the body passes, so only the body can decide the answer."""
+        if raw.body_problem is not None:
+            return False
+        contract, _prefix = self.contracts.match(raw.path)
+        if contract is None or raw.method in DESCRIBE_METHODS or raw.method != contract.method:
+            return False
+        key, cached = self.header_cache.lookup(contract, raw.headers, (self.settings, self.credentials))
+        answer = self._negotiate(raw, contract, cached)
+        if answer.not_acceptable is not None:
+            return False
         try:
-            return key, self.header_cache.get(key, (self.settings, self.credentials))
-        except TypeError:  # a caller's own Mapping with unhashable values: work it out each time
-            return (), None
+            facts = self._header_facts(raw, contract, key, cached, answer, {})
+        except ApiError:
+            return False
+        return facts.refusal is None
 
     def _run(
-        self,
-        raw: RawRequest,
-        contract: Contract | None,
-        query: tuple[tuple[str, str], ...],
-        call: CallFacts,
-        facts: HeaderFacts | None = None,
-        key: tuple[Any, ...] = (),
-        writing: contextlib.ExitStack | None = None,
+        self, raw: RawRequest, contract: Contract | None, call: CallFacts, writing: contextlib.ExitStack | None = None
     ) -> Result:
+        """The steps of one call, in the order the wire sees them; each may raise the call's ApiError."""
+        key, cached = self.header_cache.lookup(contract, raw.headers, (self.settings, self.credentials))
         call.answer = answer = (
-            facts.answer if facts is not None else negotiate(raw.headers, contract, self.settings.strict)
+            cached.answer if cached is not None else negotiate(raw.headers, contract, self.settings.strict)
         )
         call.warnings += answer.warnings
+        contract = self._route(raw, contract)
+        if raw.method in DESCRIBE_METHODS:
+            return Result(describe(contract))
+        if answer.not_acceptable is not None:
+            raise answer.not_acceptable
+        if raw.body_problem is not None:
+            raise raw.body_problem
+        media = self._take_headers(call, self._header_facts(raw, contract, key, cached, answer, call))
+        binding = self._bind(raw, contract, media, call)
+        return self._act(contract, binding, call, writing)
+
+    def _negotiate(self, raw: RawRequest, contract: Contract | None, cached: HeaderFacts | None) -> Answer:
+        """The answer's media type, from Accept (or Content-Type): needed first, since errors use it too."""
+        return cached.answer if cached is not None else negotiate(raw.headers, contract, self.settings.strict)
+
+    def _route(self, raw: RawRequest, contract: Contract | None) -> Contract:
+        """The call's contract, or its 404 (no such call) or 405 (not its method)."""
         if contract is None:
             known = ", ".join(f"{c.method} {c.path}" for c in self.contracts)
             raise ApiError(
@@ -218,9 +325,7 @@ class Fake(Assertions, FaultInjection):
                 [Violation("path", f"a known agent call ({known})", f"{raw.method} {preview(raw.path, 80)}")],
                 message=f"No agent call at {raw.path}. This fake serves: {known}.",
             )
-        if raw.method in DESCRIBE_METHODS:
-            return Result(describe(contract))
-        if raw.method != contract.method:
+        if raw.method != contract.method and raw.method not in DESCRIBE_METHODS:
             allow = ", ".join(sorted({*DESCRIBE_METHODS, contract.method}))
             raise ApiError(
                 405,
@@ -228,50 +333,69 @@ class Fake(Assertions, FaultInjection):
                 headers={"Allow": allow},
                 message=f"The method {raw.method} is not allowed for {contract.name}; use {contract.method}.",
             )
-        if answer.not_acceptable is not None:
-            raise answer.not_acceptable
-        if raw.body_problem is not None:
-            raise raw.body_problem
-        if facts is not None:
-            call.auth = facts.auth or auth.authenticate(
-                raw.headers, self.settings, self.credentials, call.fresh_extra()
+        return contract
+
+    def _header_facts(
+        self,
+        raw: RawRequest,
+        contract: Contract,
+        key: Key,
+        cached: HeaderFacts | None,
+        answer: Answer,
+        call: CallFacts | dict[str, Any],
+    ) -> HeaderFacts:
+        """What the header steps say of this request: kept from an earlier call, or worked out now and kept."""
+        if cached is not None:
+            if cached.auth is not None:
+                return cached
+            extra = call.fresh_extra() if isinstance(call, CallFacts) else call
+            return HeaderFacts(
+                answer=cached.answer,
+                auth=auth.authenticate(raw.headers, self.settings, self.credentials, extra),
+                locale=cached.locale,
+                locale_warnings=cached.locale_warnings,
+                request_media=cached.request_media,
+                content_type=cached.content_type,
+                redacted=cached.redacted,
             )
-            call.locale = facts.locale
-            call.warnings += facts.locale_warnings
-            self._select(call, query)
-            call.content_type = facts.content_type
-            body_media = facts.request_media
-        else:
-            check_header_sizes(raw.headers)
-            call.auth = auth.authenticate(raw.headers, self.settings, self.credentials, call.fresh_extra())
-            call.locale, locale_warnings = read_locale(raw.headers)
-            call.warnings += tuple(locale_warnings)
-            self._select(call, query)
-            value = raw.headers.get("Content-Type")
-            call.content_type = value if value is not None and value.strip() else None
-            body_media = request_media(raw.headers, contract)
-            if key:
-                assert call.content_type is not None
-                self.header_cache.remember(
-                    key,
-                    HeaderFacts(
-                        answer=answer,
-                        auth=call.auth if self.credentials is None else None,
-                        locale=call.locale,
-                        locale_warnings=tuple(locale_warnings),
-                        request_media=body_media,
-                        content_type=call.content_type,
-                        redacted=auth.redact_headers(raw.headers),
-                    ),
-                )
-        pairs = codecs.decode_body(raw.body, body_media.family, body_media.codec, body_media.label)
-        binding = bind(pairs, contract, body_media.family)
-        call.request = summarise(binding)
+        extra = call.fresh_extra() if isinstance(call, CallFacts) else call
+        facts = read_headers(raw.headers, contract, answer, self.settings, self.credentials, extra)
+        self.header_cache.remember(key, facts, per_call_auth=self.credentials is not None)
+        return facts
+
+    def _take_headers(self, call: CallFacts, facts: HeaderFacts) -> RequestMedia:
+        """The call keeps what its headers said and the $select of its query; the body's media type,
+        or the Content-Type step's refusal."""
+        assert facts.auth is not None
+        call.auth = facts.auth
+        call.locale = facts.locale
+        call.warnings += facts.locale_warnings
+        call.headers = facts.redacted
+        if call.query:
+            call.select, select_warnings = parse_select(call.query)
+            call.warnings += tuple(select_warnings)
+        call.content_type = facts.content_type
+        if facts.refusal is not None:
+            raise facts.refusal
+        assert facts.request_media is not None
+        return facts.request_media
+
+    def _bind(self, raw: RawRequest, contract: Contract, media: RequestMedia, call: CallFacts) -> Binding:
+        """Decode the body and bind it to the contract's properties, or raise its 400."""
+        pairs = codecs.decode_body(raw.body, media.family, media.codec, media.label)
+        binding = bind(pairs, contract, media.family)
+        call.request = binding.summary()
         call.warnings += tuple(binding.warnings)
         if self.settings.strict and call.warnings:
             raise ApiError(400, [*binding.violations, *call.warnings])
         if binding.violations:
-            raise ApiError(400, explain_misfiled(body_media.family, pairs, binding.violations))
+            raise ApiError(400, explain_misfiled(media.family, pairs, binding.violations))
+        return binding
+
+    def _act(
+        self, contract: Contract, binding: Binding, call: CallFacts, writing: contextlib.ExitStack | None = None
+    ) -> Result:
+        """Run the contract's behaviour, or the fault that fires on this call instead."""
         # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
         type_ = binding.values.get("Type")
         call.fault = self.faults.match(contract.name, type_ if isinstance(type_, str) else None, call.auth.principal)
@@ -280,12 +404,6 @@ class Fake(Assertions, FaultInjection):
         if call.fault is not None:
             return call.fault.run(BEHAVIOURS[contract.behaviour], self.state, contract, binding)
         return BEHAVIOURS[contract.behaviour](self.state, contract, binding)
-
-    @staticmethod
-    def _select(call: CallFacts, query: tuple[tuple[str, str], ...]) -> None:
-        if query:
-            call.select, select_warnings = parse_select(query)
-            call.warnings += tuple(select_warnings)
 
 
 __all__ = ["Fake", "Outcome", "RawRequest"]

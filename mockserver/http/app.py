@@ -8,12 +8,12 @@ import logging
 from aiohttp import web
 
 from ..core.body.codecs import encode_json
-from ..core.exchange import Outcome, RawRequest, new_raw_request
+from ..core.exchange import Outcome, RawRequest
 from ..core.fake import Fake
-from ..core.precheck import precheck
 from ..core.vocabulary.errors import ApiError
 from .body import (
     BUDGET_KEY,
+    HANG_UP,
     BodyBudget,
     Hold,
     answer_and_hang_up,
@@ -52,13 +52,13 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
         body: bytes | bytearray | None = take_buffered(request, hold)
         if body is None:
             # Nothing more of the body is read or reserved until the headers have passed.
-            early = precheck(fake, _raw(request))
+            early = fake.precheck(_raw(request))
             if early is not None:
                 # A client waiting for 100 Continue has sent nothing and will not: close rather than wait.
                 hang_up = expects_continue(request) and not request.content.at_eof()
                 return await _answer(request, early, hang_up=hang_up)
             await grant_continue(request)
-            body, problem = await read_body(request, limit, hold)
+            body, problem = await read_body(request, limit, hold, fake.settings.min_body_rate)
         raw = _raw(request, body, problem)
         # A big body takes a while to decode: on a worker thread, so other clients are answered meanwhile.
         if len(body) > THREAD_BODY_SIZE:
@@ -69,11 +69,11 @@ async def agent_handler(request: web.Request) -> web.StreamResponse:
         del body  # the core has emptied a bytearray body; let go of a bytes one before answering
     finally:
         hold.release()
-    return await _answer(request, outcome, hang_up=problem is not None and problem.status in (413, 503))
+    return await _answer(request, outcome, hang_up=problem is not None and problem.status in HANG_UP)
 
 
 def _raw(request: web.Request, body: bytes | bytearray = b"", problem: ApiError | None = None) -> RawRequest:
-    return new_raw_request(request.method, request.path, request.query_string, request.headers, body, problem)
+    return RawRequest(request.method, request.path, request.query_string, request.headers, body, problem)
 
 
 async def _answer(request: web.Request, outcome: Outcome, *, hang_up: bool = False) -> web.StreamResponse:
@@ -109,7 +109,7 @@ def build_app(fake: Fake) -> web.Application:
     settings = fake.settings
     app = web.Application(client_max_size=settings.max_body_size)
     app[FAKE_KEY] = fake
-    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size))
+    app[BUDGET_KEY] = BodyBudget(max(settings.max_body_memory, settings.max_body_size), settings.max_body_size)
     add_debug_routes(app, tenants=fake.tenants is not None)
     app.router.add_route("*", "/{tail:.*}", agent_handler, expect_handler=hold_continue)
     return app

@@ -1,6 +1,6 @@
 """Reading a request body within the limits, as IIS would: 413 past the size limit, 400 for a body cut short.
 
-Nothing here waits for a body before the header steps have passed (`core.precheck`): a request
+Nothing here waits for a body before the header steps have passed (`Fake.precheck`): a request
 refused for its headers has nothing more of its body read or reserved. Only a body that arrived
 whole with the headers is taken at once (`take_buffered`): it is here already. The buffer grows with what
 arrives, never with what Content-Length declares, so a lying Content-Length reserves nothing;
@@ -14,6 +14,7 @@ from collections.abc import Awaitable
 
 from aiohttp import HttpVersion11, web
 
+from ..core.config import BODY_RATE_GRACE
 from ..core.vocabulary.errors import ApiError, Violation
 
 # Seconds to wait for the next body bytes before giving up with a 400, as http.sys's EntityBody
@@ -21,15 +22,26 @@ from ..core.vocabulary.errors import ApiError, Violation
 BODY_IDLE_TIMEOUT = 120.0
 # Told to a client refused for want of room: the bodies in progress are usually done by then.
 BUSY_RETRY_AFTER = "1"
+# A body of at most SMALL_BODY bytes may also use the last 1/SMALL_RESERVE_SHARE of the budget,
+# which larger bodies may not: stalled uploads filling the budget never starve the usual small save.
+SMALL_BODY = 64 * 1024
+SMALL_RESERVE_SHARE = 16
+# Statuses after which the rest of the body is not read: the connection is closed with the answer.
+HANG_UP = frozenset({408, 413, 503})
 
 
 class BodyBudget:
-    """The bytes held by request bodies being read or processed, across every connection of one app."""
+    """The bytes held by request bodies being read or processed, across every connection of one app.
 
-    __slots__ = ("held", "limit")
+    Bodies past `SMALL_BODY` may hold at most `limit - reserve` together; the reserve is for small
+    ones. It never shrinks that room below `largest`: one body of the largest size always fits.
+    """
 
-    def __init__(self, limit: int) -> None:
+    __slots__ = ("held", "limit", "reserve")
+
+    def __init__(self, limit: int, largest: int = 0) -> None:
         self.limit = limit
+        self.reserve = max(min(limit // SMALL_RESERVE_SHARE, limit - largest), 0)
         self.held = 0
 
 
@@ -47,7 +59,8 @@ class Hold:
 
     def take(self, size: int) -> bool:
         budget = self.budget
-        if budget.held + size > budget.limit:
+        room = budget.limit if self.taken + size <= SMALL_BODY else budget.limit - budget.reserve
+        if budget.held + size > room:
             return False
         budget.held += size
         self.taken += size
@@ -58,9 +71,39 @@ class Hold:
         self.taken = 0
 
 
-async def _idle(read: Awaitable[bytes]) -> bytes:
-    async with asyncio.timeout(BODY_IDLE_TIMEOUT):
-        return await read
+class TooSlow(Exception):
+    """The body fell behind `min_body_rate`."""
+
+
+class Pace:
+    """When the next body bytes must have come: within BODY_IDLE_TIMEOUT of the last ones, and
+    (with a `min_rate`) soon enough that the body averages at least that many bytes a second
+    once BODY_RATE_GRACE has passed. A trickle of a byte a minute holds a body's share of the
+    budget for minutes, not hours."""
+
+    __slots__ = ("min_rate", "started")
+
+    def __init__(self, min_rate: int) -> None:
+        self.min_rate = min_rate
+        self.started = asyncio.get_running_loop().time()
+
+    async def next(self, read: Awaitable[bytes], received: int) -> bytes:
+        if self.min_rate <= 0:
+            async with asyncio.timeout(BODY_IDLE_TIMEOUT):
+                return await read
+        now = asyncio.get_running_loop().time()
+        behind = self.started + BODY_RATE_GRACE + received / self.min_rate - now
+        wait = min(BODY_IDLE_TIMEOUT, max(behind, 0.0))
+        try:
+            async with asyncio.timeout(wait):
+                return await read
+        except TimeoutError:
+            if wait < BODY_IDLE_TIMEOUT:
+                raise TooSlow from None
+            raise
+
+    def elapsed(self) -> float:
+        return asyncio.get_running_loop().time() - self.started
 
 
 def declared_too_large(request: web.Request, limit: int) -> ApiError | None:
@@ -88,15 +131,19 @@ def take_buffered(request: web.Request, hold: Hold) -> bytes | None:
     return stream.read_nowait(-1)
 
 
-async def read_body(request: web.Request, limit: int, hold: Hold) -> tuple[bytes | bytearray, ApiError | None]:
+async def read_body(
+    request: web.Request, limit: int, hold: Hold, min_rate: int = 0
+) -> tuple[bytes | bytearray, ApiError | None]:
     """Read the body up to `limit` bytes, taking what arrives from the budget as it arrives.
 
-    Past `limit` stop reading and report 413; past the budget, 503. On any failure the buffer is
-    emptied at once, so an abandoned request gives its memory back before its answer is written.
+    Past `limit` stop reading and report 413; past the budget, 503; behind `min_rate` bytes a
+    second (`Pace`), 408. On any failure the buffer is emptied at once, so an abandoned request
+    gives its memory back before its answer is written.
     """
     stream = request.content
     declared = request.content_length
     buf = bytearray()
+    pace = Pace(min_rate)
     try:
         # A small body has usually arrived with the headers: take it whole, without arming a timer.
         first = stream.read_nowait(-1)
@@ -115,9 +162,13 @@ async def read_body(request: web.Request, limit: int, hold: Hold) -> tuple[bytes
                 buf += chunk
             if stream.at_eof():
                 break
-            chunk = await _idle(stream.readany())
+            chunk = await pace.next(stream.readany(), len(buf))
             if not chunk:  # the end: a short one is caught below
                 break
+    except TooSlow:
+        received = len(buf)
+        buf.clear()
+        return b"", _too_slow(min_rate, received, pace.elapsed())
     except Exception as exc:  # the client went away, stalled, or sent a chunk aiohttp could not parse
         # The stream keeps this exception: its traceback would keep this frame, and so `buf`, alive.
         exc.__traceback__ = None
@@ -153,6 +204,22 @@ def _busy(budget: BodyBudget) -> ApiError:
         ],
         message="The fake is holding as many request bodies as its memory limit allows; try again shortly.",
         headers={"Connection": "close", "Retry-After": BUSY_RETRY_AFTER},
+    )
+
+
+def _too_slow(rate: int, received: int, elapsed: float) -> ApiError:
+    return ApiError(
+        408,
+        [
+            Violation(
+                "body",
+                f"at least {rate} bytes a second after the first {BODY_RATE_GRACE:g} s (--min-body-rate)",
+                f"{received} bytes in {elapsed:.1f} s",
+            )
+        ],
+        message="The request body arrived too slowly; the connection is closed.",
+        headers={"Connection": "close"},
+        error_type="TimeoutException",
     )
 
 

@@ -14,11 +14,12 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from ..core.about import VERSION
+from ..core import VERSION
 from ..core.storage.errors import evicted_error
 from ..core.vocabulary.errors import ApiError, Violation, preview
 from ..core.vocabulary.images import content_type
 from .calls import clear_calls, list_calls, one_call
+from .connections import CONNECTIONS_KEY
 from .faults import FAULT_ROUTES
 from .guard import debug_routes_status, refusal
 from .responses import error_response, fake_of, json_response, root_of, whole_number
@@ -33,13 +34,19 @@ IMAGE_CHUNK = 256 * 1024
 
 
 def _authorised(request: web.Request, token: str) -> bool:
-    expected = token.encode()
+    expected = as_sent(token)
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), expected):
+    if scheme.lower() == "bearer" and hmac.compare_digest(as_sent(value.strip()), expected):
         return True
     given = request.query.get("token")
-    return given is not None and hmac.compare_digest(given.encode(), expected)
+    return given is not None and hmac.compare_digest(as_sent(given), expected)
+
+
+def as_sent(text: str) -> bytes:
+    """A header or query value as bytes to compare: aiohttp keeps bytes that are not UTF-8 as lone
+    surrogates (``\\xff`` arrives as ``'\\udcff'``), which a plain ``encode()`` refuses with a 500."""
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _guarded(methods: Mapping[str, Handler], fallback: Handler | None = None) -> Handler:
@@ -146,6 +153,7 @@ async def health(request: web.Request) -> web.Response:
             "tenants": {"mode": fake.settings.tenants, "count": len(tenants), "names": [n for n, _t in tenants[:100]]},
             "settings": fake.settings.public(),
             "debug_routes": debug_routes_status(fake.settings),
+            "connections": connections.to_json() if (connections := request.app.get(CONNECTIONS_KEY)) else None,
         }
     )
 

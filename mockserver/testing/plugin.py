@@ -7,21 +7,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..core.config import Settings
+from ..core.config import Settings, fake_setting_names
 from ..core.loader import load_contracts
 from ..core.vocabulary.contract import ContractSet
 from ..core.vocabulary.errors import ConfigError
 from .server import FakeServer, ThreadedFakeServer
 
-# What the serve command alone decides (its log lines, its event loop) is no fixture's business.
-SERVE_ONLY = frozenset({"log_calls", "log_format", "loop"})
-SETTING_NAMES = tuple(f.name for f in fields(Settings) if f.name not in SERVE_ONLY)
+# What the serve command alone decides (its log lines, its event loop) is no fixture's business:
+# those settings say so in their metadata (`shell_only`).
+SETTING_NAMES = fake_setting_names()
 MARKER_KEYWORDS = tuple(sorted((*SETTING_NAMES, "faults")))
 ASYNC_NEEDS = "superoffice_fake_async needs pytest-asyncio: pip install 'mockserver[pytest]'"
 

@@ -14,12 +14,14 @@ from dataclasses import Field
 from pathlib import Path
 from typing import Any
 
-from ..core.about import VERSION
+from ..core import VERSION
 from ..core.config import Settings, env_name, env_overrides, option_name, parse_value, setting_fields, split_hosts
 from ..core.loader import contract_files, load_contract
 from ..core.vocabulary.contract import DEFAULT_CONTRACTS_DIR, ContractSet
 from ..core.vocabulary.errors import ConfigError, ContractError, MockServerError
+from ..http.connections import ConnectionLimits
 from ..http.guard import is_loopback
+from ..http.logs import limit_tracebacks
 from ..http.runner import freeze_startup_objects
 from ..testing.server import FakeServer
 from .openapi import add_parser as _openapi_parser
@@ -30,7 +32,6 @@ from .verify import add_parser as _verify_parser
 from .verify import cmd_verify
 
 Command = Callable[[argparse.Namespace], int]
-COMMANDS: dict[str, Command] = {}
 
 
 def _serve_parser(sub: Any) -> None:
@@ -101,11 +102,6 @@ def settings_and_sources(
     return Settings(**values), sources
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
-    """Combine defaults, MOCKSERVER_* variables and command-line options (highest wins)."""
-    return settings_and_sources(args)[0]
-
-
 def banner(server: FakeServer, sources: Mapping[str, str]) -> str:
     """The start banner: the URL, the calls served, and every setting in force with where it came from."""
     names = ", ".join(f"{c.method} {c.path}" for c in server.contracts)
@@ -115,6 +111,7 @@ def banner(server: FakeServer, sources: Mapping[str, str]) -> str:
     ]
     for name, value in server.settings.public().items():
         lines.append(f"  {name} = {value}  ({sources.get(name, 'default')})")
+    lines.append(f"  {ConnectionLimits.of(server.settings).describe()}")
     return "\n".join(lines)
 
 
@@ -157,6 +154,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings, sources = settings_and_sources(args)
     factory = loop_factory(settings.loop)
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     with asyncio.Runner(loop_factory=factory) as runner:
         runner.run(_serve(settings, sources))
     return 0
@@ -208,16 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
     _serve_parser(sub)
     c = sub.add_parser("check", help="validate contract files; name file and key on every problem")
     c.add_argument("path", nargs="?", type=Path, help="a contract file or folder (default: packaged contracts/)")
-    for extend in EXTENSIONS:
-        extend(sub)
+    _openapi_parser(sub)
+    _verify_parser(sub)
+    _proxy_parser(sub)
     return parser
 
 
-# Other modules add sub-commands here: (add_parser(sub)) and COMMANDS[name] = fn.
-EXTENSIONS: list[Callable[[Any], None]] = []
-COMMANDS.update({"serve": cmd_serve, "check": cmd_check})
-EXTENSIONS += [_openapi_parser, _verify_parser, _proxy_parser]
-COMMANDS.update({"openapi": cmd_openapi, "verify": cmd_verify, "proxy": cmd_proxy})
+COMMANDS: dict[str, Command] = {
+    "serve": cmd_serve,
+    "check": cmd_check,
+    "openapi": cmd_openapi,
+    "verify": cmd_verify,
+    "proxy": cmd_proxy,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

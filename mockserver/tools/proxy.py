@@ -18,6 +18,8 @@ from typing import Any
 
 from ..core.config import INSTALLATIONS, Settings, parse_size
 from ..core.vocabulary.errors import MockServerError
+from ..http.connections import ConnectionLimits
+from ..http.logs import limit_tracebacks
 from ..http.upstream import DEFAULT_TIMEOUT
 from ..testing.proxy import ProxyServer
 
@@ -73,6 +75,7 @@ async def _serve(proxy: ProxyServer) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     print(f"mockserver proxy listening on {proxy.url} -> {proxy.upstream.base}", flush=True)
+    print(f"  {ConnectionLimits.of(proxy.settings).describe()}", flush=True)
     if _exposed(proxy.host) and not proxy.settings.admin_token:
         print(
             f"warning: bound to {proxy.host} without --admin-token: anyone who can reach it can read the journal",
@@ -109,6 +112,7 @@ def cmd_proxy(args: argparse.Namespace) -> int:
         args.upstream, settings_of(args), ca_file=args.ca_file, insecure=args.insecure, timeout=args.timeout
     )
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
+    limit_tracebacks()
     asyncio.run(_serve(proxy))
     summary = proxy.drift.summary()
     print(report(summary), flush=True)

@@ -10,7 +10,7 @@ import pytest
 from mockserver import Fake, RawRequest
 from mockserver.core.body.binding import Binding, bind
 from mockserver.core.loader import load_contract
-from mockserver.core.vocabulary.base64_rules import Base64Error, decode_base64
+from mockserver.core.vocabulary._base64 import Base64Error, decode_base64
 
 from ..properties.strategies import JPEG, WEBP, bmp, ico
 from ..support import BASIC, GIF, PNG, SAVE_CONTRACT, SAVE_PATH, b64

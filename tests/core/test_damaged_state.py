@@ -14,8 +14,8 @@ import pytest
 from aiohttp import ClientSession
 
 from mockserver import ConfigError, Fake, FakeServer, RawRequest
+from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import StateFileDamaged
-from mockserver.core.storage.store import Store
 
 from ..support import PNG, SAVE_PATH, json_headers, save_body
 

@@ -20,7 +20,7 @@ import pytest
 from aiohttp import ClientSession
 
 from mockserver import Fake, FakeServer, RawRequest
-from mockserver.core.storage.store import Store
+from mockserver.core.storage._store import Store
 
 from ..support import PNG, SAVE_PATH, json_headers, save_body
 

@@ -22,16 +22,16 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from mockserver.core.answering.answers import _ERROR_BODIES, ERROR_CACHE_MAX_BYTES, ERROR_CACHE_SIZE, error_bytes
-from mockserver.core.answering.behaviours import Result, new_result
+from mockserver.core.answering.behaviours import Result
 from mockserver.core.body.binding import Binding, _bind_fast, _bind_general, bind
 from mockserver.core.body.codecs import _local_name, _parse_form, decode_json, decode_xml, encode_error
-from mockserver.core.exchange import Outcome, new_outcome
+from mockserver.core.exchange import Outcome
 from mockserver.core.loader import load_contracts
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.contract import Contract, Property
 from mockserver.core.vocabulary.errors import ApiError, Violation
 from mockserver.core.vocabulary.images import ImageInfo
-from mockserver.core.vocabulary.records import CallRecord, new_record
-from mockserver.core.vocabulary.slots import slots_constructor
+from mockserver.core.vocabulary.records import CallRecord, guarded
 
 CONTRACTS = list(load_contracts())
 PNG = base64.b64decode(
@@ -166,7 +166,7 @@ def test_bad_base64_alone_is_answered_by_the_fast_path_as_the_general_one(family
 
 
 def _record_values() -> dict[str, Any]:
-    # Every field of a typical record (new_record looks into its text), each value distinct.
+    # Every field of a typical record (guarded looks into its text), each value distinct.
     from mockserver.core.vocabulary.records import NO_AUTH, NO_LOCALE
 
     values = {f.name: f"value of {f.name}" for f in dataclasses.fields(CallRecord)}
@@ -174,30 +174,51 @@ def _record_values() -> dict[str, Any]:
     return values | {"violations": (), "warnings": (), "seq": 1, "time": 0.0, "status": 200, "extra": {}}
 
 
-def test_new_record_is_the_dataclass_constructor() -> None:
+def test_a_record_within_the_guards_is_kept_as_built() -> None:
     values = _record_values()
-    fast = new_record(*values.values())
-    assert fast == CallRecord(**values)
-    assert type(fast) is CallRecord
-    assert [getattr(fast, name) for name in values] == list(values.values())
+    record = CallRecord(**values)
+    assert guarded(record) is record
+    assert [getattr(record, name) for name in values] == list(values.values())
     with pytest.raises(dataclasses.FrozenInstanceError):
-        fast.seq = 2  # type: ignore[misc]
+        record.seq = 2  # type: ignore[misc]
 
 
-def test_slots_constructors_build_what_the_dataclass_builds() -> None:
+def test_a_record_past_the_guards_is_capped_and_made_printable() -> None:
+    from mockserver.core.vocabulary.errors import KEPT_PER_CALL
+
+    many = tuple(Violation(f"body.p{i}", "x", "y") for i in range(KEPT_PER_CALL + 5))
+    record = guarded(CallRecord(**(_record_values() | {"violations": many, "path": "/p\ud800"})))
+    assert len(record.violations) <= KEPT_PER_CALL + 1
+    assert record.path == "/p\\ud800"
+
+
+def test_the_plain_constructors_build_what_the_core_uses() -> None:
     assert ImageInfo.of(PNG) == ImageInfo(len(PNG), hashlib.sha256(PNG).hexdigest(), "png")
-    assert new_result(3, 3) == Result(3, 3)
-    record = new_record(*_record_values().values())
-    assert new_outcome(200, b"1", None, {}, record, None) == Outcome(200, b"1", None, {}, record)
+    assert Result(value=3, blob_id=3) == Result(3, 3)
+    record = CallRecord(**_record_values())
+    outcome = Outcome(200, b"1", None, {}, record)
+    assert outcome.record is record and outcome.fault is None
 
 
-def test_slots_constructor_refuses_what_it_cannot_build() -> None:
-    @dataclasses.dataclass(frozen=True)
-    class WithDict:
-        a: int
+def test_a_bounded_cache_drops_its_oldest_entry_to_make_room() -> None:
+    cache: BoundedCache[int, str] = BoundedCache(3)
+    for i in range(5):
+        cache.put(i, str(i))
+    assert list(cache) == [2, 3, 4] and len(cache) == 3
+    cache.put(3, "again")  # a key it holds: replaced, nothing dropped
+    assert list(cache) == [2, 3, 4] and cache.get(3) == "again"
+    assert cache.get_or_make(9, str) == "9" and 2 not in cache
 
-    with pytest.raises(TypeError, match="slotted"):
-        slots_constructor(WithDict)
+
+def test_a_keep_first_cache_stops_adding_once_full() -> None:
+    cache: BoundedCache[str, int] = BoundedCache(2, keep_first=True)
+    assert [cache.get_or_make(k, len) for k in ("a", "bb", "ccc")] == [1, 2, 3]
+    assert list(cache) == ["a", "bb"]
+
+
+def test_a_bounded_cache_holds_at_least_one_entry() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        BoundedCache(0)
 
 
 @given(
@@ -244,7 +265,7 @@ def test_the_error_cache_is_bounded() -> None:
     assert len(_ERROR_BODIES) <= ERROR_CACHE_SIZE
     huge = ApiError(400, [Violation("body.Image", "base64", "x" * (ERROR_CACHE_MAX_BYTES + 1))])
     error_bytes(huge, "json")
-    assert all(len(body) <= ERROR_CACHE_MAX_BYTES for body in _ERROR_BODIES.values())
+    assert all(len(_ERROR_BODIES.get(key) or b"") <= ERROR_CACHE_MAX_BYTES for key in _ERROR_BODIES)
 
 
 _FORM_TEXT = st.lists(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from mockserver.core.exchange import RawRequest
 from mockserver.core.fake import Fake
-from mockserver.core.headers.cache import HEADER_CACHE_SIZE
+from mockserver.core.headers.steps import HEADER_CACHE_SIZE
 
 PATH = "/api/v1/Agents/BLOB/SaveImageStream"
 PNG = base64.b64decode(

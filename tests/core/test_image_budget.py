@@ -15,12 +15,12 @@ from aiohttp import ClientSession
 
 from mockserver import ConfigError, Fake, FakeServer, RawRequest, Settings
 from mockserver.core.config import env_overrides
+from mockserver.core.storage._sqlite_images import metadata_weight
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET, ImageEvicted, format_size
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
-from mockserver.core.storage.sqlite_images import metadata_weight
 from mockserver.core.storage.state import State
-from mockserver.tools.cli import build_parser, settings_from_args
+from mockserver.tools.cli import build_parser, settings_and_sources
 
 from ..support import PNG, SAVE_PATH, json_headers, save_body
 
@@ -54,7 +54,7 @@ def test_the_budget_defaults_to_512_mib_and_reads_sizes_from_the_environment_and
     assert env_overrides({"MOCKSERVER_IMAGE_BUDGET": "64M"}) == {"image_budget": 64 * 1024 * 1024}
     assert env_overrides({"MOCKSERVER_IMAGE_BUDGET": "0"}) == {"image_budget": 0}
     args = build_parser().parse_args(["serve", "--image-budget", "2G"])
-    assert settings_from_args(args).image_budget == 2 * 1024**3
+    assert settings_and_sources(args)[0].image_budget == 2 * 1024**3
     with pytest.raises(ConfigError, match="image_budget"):
         Settings(image_budget=-1)
     with pytest.raises(SystemExit):

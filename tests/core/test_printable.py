@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mockserver.core.vocabulary._printable import encodable, escape_surrogates, printable, restore
 from mockserver.core.vocabulary.errors import preview
-from mockserver.core.vocabulary.printable import encodable, escape_surrogates, printable, restore
-from mockserver.core.vocabulary.records import new_record
+from mockserver.core.vocabulary.records import CallRecord, guarded
 
 from .test_fast_paths import _record_values
 
@@ -64,7 +64,7 @@ def test_a_record_built_with_unencodable_text_anywhere_is_printable() -> None:
         "fault": "label \ud800",
         "extra": {"k\ud800": ["\ud801"]},
     }
-    record = new_record(*values.values())
+    record = guarded(CallRecord(**values))
     text = json.dumps(record.to_json(), ensure_ascii=False)
     text.encode("utf-8")
     assert record.path == "/p\\ud800" and record.query == (("q", "\\xf8"),)

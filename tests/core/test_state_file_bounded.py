@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from mockserver import Fake, RawRequest
-from mockserver.core.storage.sqlite_images import METADATA_WEIGHT
+from mockserver.core.storage._sqlite_images import METADATA_WEIGHT
 
 from ..support import GIF, PNG, SAVE_PATH, json_headers, save_body
 

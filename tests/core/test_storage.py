@@ -19,8 +19,8 @@ import requests
 
 from benchmarks.state_cost import state_cost
 from mockserver import ConfigError, Fake, FakeServer, RawRequest, ThreadedFakeServer
+from mockserver.core.storage._records_json import decode_record, encode_record
 from mockserver.core.storage.memory import ImageStore, MemoryStorage
-from mockserver.core.storage.records_json import decode_record, encode_record
 from mockserver.core.storage.sqlite import SqliteStorage
 
 from ..support import GIF, PNG, SAVE_PATH, json_headers, save_body
@@ -172,6 +172,7 @@ def test_record_encoding_round_trips() -> None:
     fake = Fake()
     _post(fake, body=save_body(description="ünïcödé"))
     _post(fake, body=b'{"Type": 0}')
+    assert len(fake.calls) == 2
     for record in fake.calls:
         assert decode_record(encode_record(record)) == record
 

@@ -81,7 +81,7 @@ def test_the_api_reference_is_rendered_from_the_docstrings(site: Path) -> None:
 
 def test_the_limits_page_shows_the_values_in_force(site: Path) -> None:
     from mockserver.core.config import Settings
-    from mockserver.core.headers.cache import MAX_HEADER_VALUE
+    from mockserver.core.headers.steps import MAX_HEADER_VALUE
 
     html = page(site, "limits")
     assert "generated:limits" not in html

@@ -308,12 +308,12 @@ async def test_admin_token_in_header_or_query_opens_the_routes(guarded: tuple[Fa
 
 
 def test_admin_token_comes_from_the_environment_or_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    from mockserver.tools.cli import build_parser, settings_from_args
+    from mockserver.tools.cli import build_parser, settings_and_sources
 
     monkeypatch.setenv("MOCKSERVER_ADMIN_TOKEN", "from-env")
-    assert settings_from_args(build_parser().parse_args(["serve"])).admin_token == "from-env"
+    assert settings_and_sources(build_parser().parse_args(["serve"]))[0].admin_token == "from-env"
     args = build_parser().parse_args(["serve", "--admin-token", "from-flag"])
-    assert settings_from_args(args).admin_token == "from-flag"
+    assert settings_and_sources(args)[0].admin_token == "from-flag"
 
 
 async def test_head_on_calls_answers_without_a_body(served: tuple[FakeServer, ClientSession]) -> None:

@@ -17,7 +17,7 @@ from aiohttp import ClientSession
 from mockserver import FakeServer, Settings
 from mockserver.core.config import env_overrides
 from mockserver.http.guard import host_allowed, is_loopback, same_origin, split_host
-from mockserver.tools.cli import build_parser, settings_from_args
+from mockserver.tools.cli import build_parser, settings_and_sources
 
 from ..support import json_headers, save_body
 
@@ -214,16 +214,16 @@ def test_allowed_hosts_from_python_the_environment_and_the_command_line(monkeypa
     assert Settings(allowed_hosts="a.test,b.test:81").allowed_hosts == ("a.test", "b.test:81")
     assert env_overrides({"MOCKSERVER_ALLOWED_HOSTS": "a.test, b.test,"})["allowed_hosts"] == ("a.test", "b.test")
     monkeypatch.setenv("MOCKSERVER_ALLOWED_HOSTS", "env.test")
-    assert settings_from_args(build_parser().parse_args(["serve"])).allowed_hosts == ("env.test",)
+    assert settings_and_sources(build_parser().parse_args(["serve"]))[0].allowed_hosts == ("env.test",)
     args = build_parser().parse_args(["serve", "--allowed-host", "a.test", "--allowed-host", "b.test"])
-    assert settings_from_args(args).allowed_hosts == ("a.test", "b.test")
+    assert settings_and_sources(args)[0].allowed_hosts == ("a.test", "b.test")
 
 
 def test_max_body_memory_from_python_the_environment_and_the_command_line(monkeypatch: pytest.MonkeyPatch) -> None:
     assert Settings().max_body_memory == 512 * 1024 * 1024
     assert env_overrides({"MOCKSERVER_MAX_BODY_MEMORY": "64M"})["max_body_memory"] == 64 * 1024 * 1024
     args = build_parser().parse_args(["serve", "--max-body-memory", "1G"])
-    assert settings_from_args(args).max_body_memory == 1024**3
+    assert settings_and_sources(args)[0].max_body_memory == 1024**3
     with pytest.raises(Exception, match="max_body_memory must be at least 1 byte"):
         Settings(max_body_memory=0)
 

@@ -148,7 +148,9 @@ def test_oracle_and_fake_agree_on_the_documented_examples(installation: str) -> 
     """The contract's own examples, judged by both: a cheap guard that the oracle is not vacuous."""
     fake = Fake(installation=installation)
     auth = ("Authorization", "Bearer 8A:Cust12345.token")
-    for example in fake.contracts.named("SaveImageStream").examples:
+    examples = fake.contracts.named("SaveImageStream").examples
+    assert examples, "the contract documents examples"
+    for example in examples:
         req = Request(
             "POST",
             "/api/v1/Agents/BLOB/SaveImageStream",

@@ -1,6 +1,6 @@
 """A record built when someone first reads it is the record building it at once would give.
 
-The journal keeps each call's facts (`pending.CallFacts`) and builds the `CallRecord` on the
+The journal keeps each call's facts (`exchange.CallFacts`) and builds the `CallRecord` on the
 first read. Two fakes see the same requests: one has a listener, so every record is built as
 the call is journaled (the eager way); the other is read only after all its calls, after the
 header cache, ids and images have moved on. Their records must agree on every field but the
@@ -15,8 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver import Fake
-from mockserver.core.exchange import RawRequest
-from mockserver.core.pending import CallFacts
+from mockserver.core.exchange import CallFacts, RawRequest
 from mockserver.core.vocabulary.records import CallRecord
 
 from .mutations import any_requests

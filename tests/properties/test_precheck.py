@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from mockserver import Fake
 from mockserver.core.exchange import RawRequest
-from mockserver.core.precheck import precheck
 from mockserver.core.vocabulary.records import CallRecord
 
 from .mutations import any_requests
@@ -50,7 +49,7 @@ def test_precheck_answers_only_what_the_body_cannot_change(
     _kind, head, full = data.draw(requests(installation), label="request")
     before = heads.state.journal.total
 
-    early = precheck(heads, head)
+    early = heads.precheck(head)
     answer = whole.process(full)
 
     if early is None:
@@ -73,8 +72,8 @@ def test_precheck_leaves_a_valid_request_to_its_body() -> None:
         "/api/v1/Agents/BLOB/SaveImageStream",
         headers={"Authorization": "Basic dGplMDpUamUw", "Content-Type": "application/json"},
     )
-    assert precheck(fake, head) is None
-    assert precheck(fake, head) is None  # the cached header set too
+    assert fake.precheck(head) is None
+    assert fake.precheck(head) is None  # the cached header set too
     assert fake.state.journal.total == 0
 
 
@@ -83,9 +82,9 @@ def test_precheck_checks_credentials_against_the_store() -> None:
     right = {"Authorization": "Basic dGplMDpUamUw", "Content-Type": "application/json"}
     wrong = {"Authorization": "Basic dGplMDpXcm9uZw==", "Content-Type": "application/json"}
     path = "/api/v1/Agents/BLOB/SaveImageStream"
-    assert precheck(fake, RawRequest.build("POST", path, headers=right)) is None
+    assert fake.precheck(RawRequest.build("POST", path, headers=right)) is None
     fake.process(RawRequest.build("POST", path, headers=right, body=b"{}"))  # caches the header set
-    assert precheck(fake, RawRequest.build("POST", path, headers=right)) is None
-    refused = precheck(fake, RawRequest.build("POST", path, headers=wrong))
+    assert fake.precheck(RawRequest.build("POST", path, headers=right)) is None
+    refused = fake.precheck(RawRequest.build("POST", path, headers=wrong))
     assert refused is not None and refused.status == 401
     assert [c.status for c in fake.calls] == [400, 401]

@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mockserver import FakeServer, ThreadedFakeServer
-from mockserver.core.vocabulary.printable import printable, restore
+from mockserver.core.vocabulary._printable import printable, restore
 
 from .strategies import budget
 from .wire import (

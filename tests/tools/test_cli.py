@@ -19,7 +19,7 @@ import pytest
 import mockserver
 from mockserver import Settings
 from mockserver.core.vocabulary.errors import ConfigError
-from mockserver.tools.cli import build_parser, main, settings_from_args
+from mockserver.tools.cli import build_parser, main, settings_and_sources
 
 from ..support import BASIC, ROOT, SAVE_CONTRACT, SAVE_PATH, save_body
 
@@ -98,7 +98,7 @@ def settings(argv: list[str], env: dict[str, str], monkeypatch: pytest.MonkeyPat
         monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
-    return settings_from_args(build_parser().parse_args(["serve", *argv]))
+    return settings_and_sources(build_parser().parse_args(["serve", *argv]))[0]
 
 
 @pytest.mark.parametrize(
@@ -186,9 +186,9 @@ class Served:
         match = re.match(r"mockserver listening on (http://\S+) ", first)
         assert match, f"unexpected first line {first!r}; stderr: {self.proc.stderr.read() if self.proc.stderr else ''}"
         self.url = match.group(1)
-        # Then the version and every setting in force, one line each, with where it came from.
+        # Then the version, every setting in force (one line each, with where it came from) and the fd limit.
         # Printed with the first line in one write, so they are already in the pipe's read buffer.
-        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 1)]
+        self.banner = [self.proc.stdout.readline() for _ in range(len(Settings().public()) + 2)]
 
     def line(self, timeout: float = 30) -> str:
         # A bound on the wait so a hung child fails the test instead of hanging the suite.

@@ -50,6 +50,8 @@ class Proxied:
         match = re.match(r"mockserver proxy listening on (http://\S+) -> (\S+)$", first)
         assert match, f"unexpected first line {first!r}; stderr: {self.proc.stderr.read() if self.proc.stderr else ''}"
         self.url, self.upstream = match.groups()
+        limits = self.proc.stdout.readline()  # printed right after it: what the open-file limit allows
+        assert limits.startswith("  open-file limit "), limits
 
     def line(self, timeout: float = 30) -> str:
         assert self.selector.select(timeout), "the proxy printed nothing"

@@ -13,14 +13,14 @@ import urllib.request
 import pytest
 
 from mockserver.core.vocabulary.errors import ConfigError
-from mockserver.tools.cli import build_parser, loop_factory, main, settings_from_args
+from mockserver.tools.cli import build_parser, loop_factory, main, settings_and_sources
 
 from ..support import BASIC, ROOT, SAVE_PATH, save_body
 
 
 def test_asyncio_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MOCKSERVER_LOOP", raising=False)
-    assert settings_from_args(build_parser().parse_args(["serve"])).loop == "asyncio"
+    assert settings_and_sources(build_parser().parse_args(["serve"]))[0].loop == "asyncio"
     assert loop_factory(None) is None
     assert loop_factory("asyncio") is None
 
@@ -34,10 +34,10 @@ def test_the_option_takes_only_known_loops(capsys: pytest.CaptureFixture[str]) -
 def test_a_wrong_environment_value_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MOCKSERVER_LOOP", "uv")
     with pytest.raises(ConfigError, match="MOCKSERVER_LOOP must be one of asyncio, uvloop"):
-        settings_from_args(build_parser().parse_args(["serve"]))
+        settings_and_sources(build_parser().parse_args(["serve"]))[0]
     # the option wins over the environment
     monkeypatch.setenv("MOCKSERVER_LOOP", "uvloop")
-    assert settings_from_args(build_parser().parse_args(["serve", "--loop", "asyncio"])).loop == "asyncio"
+    assert settings_and_sources(build_parser().parse_args(["serve", "--loop", "asyncio"]))[0].loop == "asyncio"
 
 
 def test_without_uvloop_serve_says_which_extra_to_install(
@@ -54,7 +54,7 @@ def test_uvloop_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
     uvloop = pytest.importorskip("uvloop")
     assert loop_factory("uvloop") is uvloop.new_event_loop
     monkeypatch.setenv("MOCKSERVER_LOOP", "uvloop")
-    assert settings_from_args(build_parser().parse_args(["serve"])).loop == "uvloop"
+    assert settings_and_sources(build_parser().parse_args(["serve"]))[0].loop == "uvloop"
 
 
 def test_serve_on_uvloop_answers_and_stops_cleanly() -> None:

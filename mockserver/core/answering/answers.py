@@ -11,9 +11,10 @@ from typing import Any
 from mockserver.core.answering.behaviours import Result
 from mockserver.core.body import codecs
 from mockserver.core.headers.negotiation import Answer
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.contract import Contract
 from mockserver.core.vocabulary.errors import ApiError
-from mockserver.core.vocabulary.slots import drop_oldest
+from mockserver.core.vocabulary.images import ImageInfo
 
 DESCRIBE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -33,37 +34,44 @@ def encode_result(contract: Contract | None, method: str, result: Result, answer
     return codecs.encode_base64_result(base64.b64encode(data).decode("ascii"), answer.fmt), ctype
 
 
+def loggable_result(value: Any) -> Any:
+    """What a call record keeps of a behaviour's result: bytes as `ImageInfo`, no GET description."""
+    if isinstance(value, bytes):
+        return ImageInfo.of(value).to_json()
+    if isinstance(value, dict):
+        return None  # a GET description: not worth keeping per call
+    return value
+
+
 # Records share what is the same from call to call, so a record holds (and, once the bounded
 # journal drops it, frees) as few objects of its own as possible: the Content-Type strings of
 # answers, their media types, and the empty `extra` of calls that had none.
-_UTF8: dict[str, str] = {}
-_MEDIA_OF: dict[str, str] = {}
+_UTF8: BoundedCache[str, str] = BoundedCache(64, keep_first=True)  # the types contracts offer: a handful
+_MEDIA_OF: BoundedCache[str, str] = BoundedCache(64, keep_first=True)
 
 
 def utf8(media_type: str) -> str:
-    ctype = _UTF8.get(media_type)
-    if ctype is None:
-        ctype = f"{media_type}; charset=utf-8"
-        if len(_UTF8) < 64:  # the types contracts offer: a handful
-            _UTF8[media_type] = ctype
-    return ctype
+    return _UTF8.get_or_make(media_type, _with_charset)
+
+
+def _with_charset(media_type: str) -> str:
+    return f"{media_type}; charset=utf-8"
 
 
 def media_of(ctype: str | None) -> str | None:
     if not ctype:
         return None
-    media_type = _MEDIA_OF.get(ctype)
-    if media_type is None:
-        media_type = ctype.partition(";")[0]
-        if len(_MEDIA_OF) < 64:
-            _MEDIA_OF[ctype] = media_type
-    return media_type
+    return _MEDIA_OF.get_or_make(ctype, _media_type)
+
+
+def _media_type(ctype: str) -> str:
+    return ctype.partition(";")[0]
 
 
 # A client that gets a request wrong tends to get it wrong the same way every time: the encoded
 # error body is kept per (status, violations, message, type, format), a bounded few.
-_ERROR_BODIES: dict[tuple[Any, ...], bytes] = {}
 ERROR_CACHE_SIZE = 256
+_ERROR_BODIES: BoundedCache[tuple[Any, ...], bytes] = BoundedCache(ERROR_CACHE_SIZE)
 ERROR_CACHE_MAX_BYTES = 4096
 
 
@@ -79,9 +87,7 @@ def error_bytes(err: ApiError, fmt: str) -> bytes:
     if body is None:
         body = codecs.encode_error(err.body(), fmt)
         if len(body) <= ERROR_CACHE_MAX_BYTES:
-            if len(_ERROR_BODIES) >= ERROR_CACHE_SIZE:
-                drop_oldest(_ERROR_BODIES)
-            _ERROR_BODIES[key] = body
+            _ERROR_BODIES.put(key, body)
     return body
 
 

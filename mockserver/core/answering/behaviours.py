@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from mockserver.core.storage.errors import evicted_error
 from mockserver.core.vocabulary.errors import ApiError, Violation
-from mockserver.core.vocabulary.slots import slots_constructor
 
 if TYPE_CHECKING:
     from mockserver.core.body.binding import Binding
@@ -30,7 +29,6 @@ class Result:
     blob_id: int | None = None
 
 
-new_result = slots_constructor(Result)  # one per call: see slots.py
 Behaviour = Callable[["State", "Contract", "Binding"], Result]
 BEHAVIOURS: dict[str, Behaviour] = {}
 # Error statuses a behaviour itself can answer, beyond the pipeline's (for export and coverage).
@@ -80,7 +78,7 @@ def save_image(state: State, contract: Contract, bound: Binding) -> Result:
     state.images.put(
         blob_id, values.get("Image", b""), values.get("Type"), values.get("Description"), bound.images.get("Image")
     )
-    return new_result(blob_id, blob_id)
+    return Result(value=blob_id, blob_id=blob_id)
 
 
 @behaviour("attach_image")

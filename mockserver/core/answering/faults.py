@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import random
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -206,7 +206,8 @@ class Hit:
 class FaultSet:
     """The faults of one fake, first injected first tried; at most one fires per call."""
 
-    def __init__(self) -> None:
+    def __init__(self, resolve: Callable[[str | None], str | None] = lambda path: path) -> None:
+        self._resolve = resolve  # a fault's `path` (agent path or operation name) → operation name
         self._faults: list[InjectedFault] = []
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -216,6 +217,20 @@ class FaultSet:
             handle = InjectedFault(next(self._ids), fault, operation, self)
             self._faults.append(handle)
         return handle
+
+    def inject(self, kind: str | Fault | Mapping[str, Any], **options: Any) -> InjectedFault:
+        """Add a fault from a kind and options, a `Fault` or a spec; ConfigError names what is wrong."""
+        if isinstance(kind, Fault):
+            spec: Mapping[str, Any] = {**asdict(kind), **options}
+        elif isinstance(kind, Mapping):
+            spec = {**kind, **options}
+        else:
+            spec = {"kind": kind, **options}
+        try:
+            fault = parse_fault(spec)
+            return self.add(fault, self._resolve(fault.path))
+        except ApiError as err:
+            raise ConfigError(err.text) from None
 
     def remove(self, ident: int) -> bool:
         with self._lock:
@@ -248,35 +263,4 @@ class FaultSet:
         return None
 
 
-class FaultInjection:
-    """Mixed into `Fake`: ``fake.inject("status", status=503)``, ``fake.clear_faults()``."""
-
-    faults: FaultSet
-
-    def resolve_operation(self, path: str | None) -> str | None:  # defined by Fake, which knows the contracts
-        raise NotImplementedError
-
-    def inject(self, kind: str | Fault | Mapping[str, Any], **options: Any) -> InjectedFault:
-        """Add a fault; it fires on the next matching call (or `times`, or a seeded `fraction`)."""
-        if isinstance(kind, Fault):
-            spec: Mapping[str, Any] = {**asdict(kind), **options}
-        elif isinstance(kind, Mapping):
-            spec = {**kind, **options}
-        else:
-            spec = {"kind": kind, **options}
-        try:
-            fault = parse_fault(spec)
-            return self.faults.add(fault, self.resolve_operation(fault.path))
-        except ApiError as err:
-            raise ConfigError(err.text) from None
-
-    def inject_all(self, specs: Iterable[Fault | Mapping[str, Any]]) -> list[InjectedFault]:
-        """Inject several faults (the pytest marker's ``faults=[...]``)."""
-        return [self.inject(spec) for spec in specs]
-
-    def clear_faults(self) -> int:
-        """Remove every fault; return how many there were."""
-        return self.faults.clear()
-
-
-__all__ = ["Fault", "FaultInjection", "FaultSet", "Hit", "InjectedFault", "parse_fault"]
+__all__ = ["Fault", "FaultSet", "Hit", "InjectedFault", "parse_fault"]

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import binascii
-from dataclasses import dataclass, field
-from hashlib import sha256
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from mockserver.core.body._coercion import Bad, coerce, coerce_bytes, expected_of
 from mockserver.core.body.codecs import describe_xml_value
-from mockserver.core.body.coercion import Bad, coerce, coerce_bytes, expected_of
+from mockserver.core.vocabulary._printable import printable
 from mockserver.core.vocabulary.contract import INT32_MAX, Contract, Property
 from mockserver.core.vocabulary.errors import Violation, describe_json_value
-from mockserver.core.vocabulary.images import ImageInfo, decode_problem, image_warning, new_image_info, sniff
-from mockserver.core.vocabulary.printable import printable
+from mockserver.core.vocabulary.images import ImageInfo, decode_problem, image_warning
 
 # Of thousands of unknown (or repeated) properties the first LISTED are described, the rest only
 # counted in one entry: neither the work nor the record grows with the body (errors.KEPT_PER_CALL).
@@ -29,6 +29,14 @@ class Binding:
     warnings: list[Violation] = field(default_factory=list)
     images: dict[str, ImageInfo] = field(default_factory=dict)
 
+    def summary(self) -> dict[str, Any]:
+        """What a call record keeps of the bound body: images as `ImageInfo`, never bytes."""
+        images = self.images
+        return {
+            name: images[name] if isinstance(value, bytes) and name in images else value
+            for name, value in self.values.items()
+        }
+
 
 def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
     """Check every pair against the contract and collect all problems at once."""
@@ -39,148 +47,135 @@ def bind(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Bindi
 # needs no coercion beyond base64; such a body binds without a problem, or with nothing wrong
 # but base64 the decoder refuses (the most common mistake). `_bind_fast` handles only that case
 # and gives up (None) on anything else, which `_bind_general` then works out in full: the two
-# must agree on every body (tests/core/test_fast_paths.py compares them).
-_STRING, _ENUM, _BYTES, _INT32, _BOOL = range(5)
-_KINDS = {"string": _STRING, "enum": _ENUM, "bytes": _BYTES, "int32": _INT32, "bool": _BOOL}
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    contract: Contract
-    by_name: dict[str, tuple[Property, int, dict[str, str]]]
-    needed: tuple[str, ...]  # absent -> a violation or a warning: the general path says which
-    images: tuple[Property, ...]
-
-
-_PLANS: dict[int, _Plan] = {}
-
-
-def _plan(contract: Contract) -> _Plan:
-    plan = _PLANS.get(id(contract))
-    if plan is None or plan.contract is not contract:
-        by_name = {}
-        for p in contract.properties:
-            exact: dict[str, str] = {}
-            if p.enum is not None:
-                # Names the general path would read back unchanged (strip, then case-insensitive lookup),
-                # to the contract's own string: records then share it instead of each keeping a copy.
-                exact = {k: k for k in p.enum.members if k == k.strip() and p.enum.by_lower.get(k.lower()) == k}
-            by_name[p.name] = (p, _KINDS.get(p.type, -1), exact)
-        plan = _Plan(
-            contract,
-            by_name,
-            tuple(p.name for p in contract.properties if p.required or p.warn_if_missing),
-            tuple(p for p in contract.properties if p.type == "bytes"),
-        )
-        if len(_PLANS) > 256:  # contracts are few and long-lived; this only guards against churn
-            _PLANS.clear()
-        _PLANS[id(contract)] = plan
-    return plan
+# must agree on every body (tests/core/test_fast_paths.py compares them). Measured worth it in
+# benchmarks/RESULTS.md ("The binder's fast path").
 
 
 def _bind_fast(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding | None:
-    plan = _plan(contract)
-    by_name = plan.by_name
     values: dict[str, Any] = {}
     violations: list[Violation] = []
     invalid: set[str] = set()
     for name, raw in pairs:
-        entry = by_name.get(name)
-        if entry is None or name in values or name in invalid:
+        prop = contract.by_name.get(name)
+        if prop is None or name in values or name in invalid:
             return None
-        prop, kind, exact = entry
-        kind_of_raw = type(raw)
-        if kind_of_raw is str:
-            if kind == _STRING:
-                # A .NET string holds a lone surrogate; UTF-8 does not: kept escaped (printable.py).
-                values[name] = raw if raw.isascii() and "\\" not in raw else printable(raw)
-            elif kind == _ENUM:
-                member = exact.get(raw)
-                if member is None:
-                    return None
-                values[name] = member
-            elif kind == _BYTES:
-                try:
-                    if len(raw) % 4 or raw.endswith("==="):  # what _strict_b64 refuses, without raising
-                        raise ValueError(raw)
-                    values[name] = binascii.a2b_base64(raw, strict_mode=True)
-                except (binascii.Error, ValueError):
-                    try:  # .NET's reading (whitespace anywhere), and the general path's diagnosis
-                        values[name] = coerce_bytes(prop, raw, family, None)
-                    except Bad as bad:
-                        violations.append(Violation(f"body.{name}", bad.expected, bad.got))
-                        invalid.add(name)
-            else:
-                return None
-        elif (kind == _INT32 and kind_of_raw is int and -(2**31) <= raw <= INT32_MAX) or (
-            kind == _BOOL and kind_of_raw is bool
-        ):
-            values[name] = raw
-        elif kind == _ENUM and kind_of_raw is int:
-            assert prop.enum is not None
-            member = prop.enum.by_number.get(raw)
-            if member is None:
-                return None
-            values[name] = member
-        else:
+        value = _plain_value(prop, raw)
+        if value is _NOT_PLAIN:
             return None
-    for name in plan.needed:
-        if name not in values and name not in invalid:
-            return None
+        if value is _BAD_BASE64:
+            try:  # .NET's reading (whitespace anywhere), and the general path's diagnosis
+                value = coerce_bytes(prop, raw, family, None)
+            except Bad as bad:
+                violations.append(Violation(f"body.{name}", bad.expected, bad.got))
+                invalid.add(name)
+                continue
+        values[name] = value
+    for prop in contract.properties:
+        if (prop.required or prop.warn_if_missing) and prop.name not in values and prop.name not in invalid:
+            return None  # absent: a violation or a warning, which the general path words
     images: dict[str, ImageInfo] = {}
-    for prop in plan.images:
-        data = values.get(prop.name)
+    for prop in contract.properties:
+        data = values.get(prop.name) if prop.type == "bytes" else None
         if data is None:
             continue
-        info = new_image_info(len(data), sha256(data).hexdigest(), sniff(data))  # ImageInfo.of, without its call
+        info = ImageInfo.of(data)
         if (prop.warn_if_empty and not data) or (
             prop.sniff_image and (info.format is None or decode_problem(data, info) is not None)
         ):
-            return None
+            return None  # a warning: the general path words it
         images[prop.name] = info
     return Binding(values, violations, [], images)
 
 
+_NOT_PLAIN = object()  # the value needs the general path
+_BAD_BASE64 = object()  # a base64 string the strict decoder refuses
+
+
+def _plain_value(prop: Property, raw: Any) -> Any:
+    """`raw` read as `prop` when it is the plain value the usual body sends; else `_NOT_PLAIN` (or `_BAD_BASE64`)."""
+    kind = prop.type
+    if type(raw) is str:
+        if kind == "string":
+            # A .NET string holds a lone surrogate; UTF-8 does not: kept escaped (_printable.py).
+            return raw if raw.isascii() and "\\" not in raw else printable(raw)
+        if kind == "enum":
+            assert prop.enum is not None
+            return prop.enum.canonical.get(raw, _NOT_PLAIN)
+        if kind == "bytes":
+            if len(raw) % 4 or raw.endswith("==="):  # what the strict reading refuses, without raising
+                return _BAD_BASE64
+            try:
+                return binascii.a2b_base64(raw, strict_mode=True)
+            except (binascii.Error, ValueError):  # ValueError: a character outside ASCII
+                return _BAD_BASE64
+        return _NOT_PLAIN
+    if type(raw) is int:
+        if kind == "int32" and -(2**31) <= raw <= INT32_MAX:
+            return raw
+        if kind == "enum":
+            assert prop.enum is not None
+            return prop.enum.by_number.get(raw, _NOT_PLAIN)
+    if type(raw) is bool and kind == "bool":
+        return raw
+    return _NOT_PLAIN
+
+
 def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str) -> Binding:
+    """Bind any body: every pair read, every problem described (the first LISTED of each kind)."""
     out = Binding()
+    invalid = _read_pairs(pairs, contract, family, out)
+    _check_properties(contract, invalid, out)
+    return out
+
+
+def _read_pairs(pairs: list[tuple[str, Any]], contract: Contract, family: str, out: Binding) -> set[str]:
+    """Read each pair into `out`: unknown names warned of, repeats refused, values coerced.
+
+    Returns the names of the properties whose value was refused.
+    """
     seen: dict[str, str] = {}
     invalid: set[str] = set()
     describe = describe_xml_value if family == "xml" else describe_json_value
-    by_lower = contract.by_lower
     known = ", ".join(p.name for p in contract.properties)
     unknown = repeated = 0  # how many: only the first LISTED of each are described
     for name, raw in pairs:
-        prop = by_lower.get(name.lower())
+        prop = contract.by_lower.get(name.lower())
         if prop is None:
             unknown += 1
             if unknown <= LISTED:
                 where = f"body.{printable(name)}"
                 out.warnings.append(Violation(where, f"one of the known properties ({known})", "an unknown property"))
-            continue
-        if prop.name in seen:
+        elif prop.name in seen:
             repeated += 1
             if repeated <= LISTED:
                 got = f"'{seen[prop.name]}' and '{name}'"
                 out.violations.append(Violation(f"body.{prop.name}", f"given once ({_CASES})", got))
             invalid.add(prop.name)
-            continue
-        seen[prop.name] = name
-        if raw is None:
-            continue  # null / xsi:nil: treated as absent below
-        if prop.type == "string" and isinstance(raw, str):
-            out.values[prop.name] = printable(raw)  # the usual string: no need for the full coercion
-            continue
-        try:
-            value = coerce(prop, raw, family, describe, out.warnings)
-        except Bad as bad:
-            out.violations.append(Violation(f"body.{prop.name}", bad.expected, bad.got))
-            invalid.add(prop.name)
-            continue
-        out.values[prop.name] = value
+        else:
+            seen[prop.name] = name
+            if raw is not None:  # null / xsi:nil: treated as absent
+                _read_value(prop, raw, family, describe, out, invalid)
     if unknown > LISTED:
         out.warnings.append(Violation("body", f"only known properties ({known})", f"{unknown - LISTED} more unknown"))
     if repeated > LISTED:
         out.violations.append(Violation("body", f"each property once ({_CASES})", f"{repeated - LISTED} more repeats"))
+    return invalid
+
+
+def _read_value(prop: Property, raw: Any, family: str, describe: Any, out: Binding, invalid: set[str]) -> None:
+    """Coerce one property's value into `out.values`, or record why it cannot be read."""
+    if prop.type == "string" and isinstance(raw, str):
+        out.values[prop.name] = printable(raw)  # the usual string: no need for the full coercion
+        return
+    try:
+        out.values[prop.name] = coerce(prop, raw, family, describe, out.warnings)
+    except Bad as bad:
+        out.violations.append(Violation(f"body.{prop.name}", bad.expected, bad.got))
+        invalid.add(prop.name)
+
+
+def _check_properties(contract: Contract, invalid: set[str], out: Binding) -> None:
+    """What the contract says of each property read (or not): required, missing, an empty or odd image."""
     for prop in contract.properties:
         if prop.name in invalid:
             continue
@@ -201,4 +196,25 @@ def _bind_general(pairs: list[tuple[str, Any]], contract: Contract, family: str)
                 out.warnings.append(Violation(where, "a non-empty image", "0 bytes"))
             elif prop.sniff_image and (warning := image_warning(where, value, info)) is not None:
                 out.warnings.append(warning)
-    return out
+
+
+# ---- a body sent under the wrong Content-Type ------------------------------------------------
+
+FORM_HINT = (
+    "the body looks like {kind} sent as application/x-www-form-urlencoded (curl -d's default): "
+    "send Content-Type: {ctype}"
+)
+
+
+def explain_misfiled(family: str, pairs: Sequence[tuple[str, Any]], violations: list[Violation]) -> list[Violation]:
+    """Add the hint to the first violation when a form body is really JSON or XML; else return them as they are."""
+    if family != "form" or not violations or not pairs:
+        return violations
+    first_key = str(pairs[0][0]).lstrip()
+    if first_key.startswith(("{", "[")):
+        hint = FORM_HINT.format(kind="JSON", ctype="application/json")
+    elif first_key.startswith("<"):
+        hint = FORM_HINT.format(kind="XML", ctype="application/xml")
+    else:
+        return violations
+    return [replace(violations[0], got=f"{violations[0].got}; {hint}"), *violations[1:]]

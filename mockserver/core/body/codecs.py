@@ -10,8 +10,8 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from mockserver.core.vocabulary._printable import escape_surrogates
 from mockserver.core.vocabulary.errors import ApiError, Violation, preview
-from mockserver.core.vocabulary.printable import escape_surrogates
 
 SERIALIZATION_NS = "http://schemas.microsoft.com/2003/10/Serialization/"
 ERROR_NS = "http://schemas.datacontract.org/2004/07/SuperOffice.WebApi"
@@ -228,7 +228,7 @@ def decode_body(body: bytes | bytearray, family: str, codec: str | None, charset
 
 
 def _xml_text(text: str) -> str:
-    # XML 1.0 cannot carry most control characters, even escaped, nor surrogates (printable.py).
+    # XML 1.0 cannot carry most control characters, even escaped, nor surrogates (_printable.py).
     clean = "".join(ch if ch in "\t\n\r" or ord(ch) >= 0x20 else f"\\x{ord(ch):02x}" for ch in text)
     return escape(escape_surrogates(clean))
 

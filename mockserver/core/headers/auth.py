@@ -20,7 +20,7 @@ from mockserver.core.headers.redaction import (
     redact_cookies,
     redact_headers,
 )
-from mockserver.core.vocabulary.base64_rules import Base64Error, decode_base64
+from mockserver.core.vocabulary._base64 import Base64Error, decode_base64
 from mockserver.core.vocabulary.errors import ApiError, Violation
 from mockserver.core.vocabulary.records import AuthInfo
 

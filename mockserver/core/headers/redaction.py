@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockserver.core.vocabulary.printable import printable
+from mockserver.core.vocabulary._printable import printable
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "so-apptoken", "x-xsrf-token"})
 REDACTED = "<redacted>"
@@ -31,7 +31,7 @@ _COOKIE_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}")
 def redact_headers(headers: Any) -> tuple[tuple[str, str], ...]:
     """Copy headers with every secret value replaced; the Authorization scheme stays visible.
 
-    The copy is what a record keeps, so its text is made printable (printable.py).
+    The copy is what a record keeps, so its text is made printable (_printable.py).
     """
     out = []
     for key, value in headers.items():

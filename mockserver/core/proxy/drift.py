@@ -2,7 +2,8 @@
 
 `check_answer` compares one upstream answer (status, headers, body) with the contract of the
 call and with the verdict the fake reached on the same request; each difference is a `Drift`
-(`shapes` checks the bodies). Pure: the proxy in `http.proxy` calls it once it has the upstream's whole answer.
+(`shapes` checks the bodies). Pure: the proxy in `http.proxy` calls it once the upstream's answer is in;
+of a long answer only the first bytes are kept, and the checks of the body's content are skipped.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ class UpstreamAnswer:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     elapsed_ms: float = 0.0
+    # A long answer is passed on as it comes and only its first bytes are kept: then `body` is
+    # that prefix, `size` what came in all, and `cut` why the answer stopped short (None: it did not).
+    size: int | None = None
+    cut: str | None = None
+
+    @property
+    def partial(self) -> bool:
+        """Only a prefix of the body is here: the checks of its content are skipped."""
+        return self.size is not None and self.size != len(self.body)
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +70,11 @@ def check_answer(
     A request that matches no contract, and the fake's own GET/HEAD descriptions, are not compared.
     """
     mtype, bad_type = _media_type(answer.headers.get("Content-Type"))
-    if contract is None or method != contract.method:
-        return Checked((), mtype)
     found: list[Drift] = []
+    if answer.cut is not None:
+        found.append(no_answer(f"an answer cut short after {answer.size} bytes: {answer.cut}"))
+    if contract is None or method != contract.method:
+        return Checked(tuple(found), mtype)
     status = answer.status
     documented = (contract.response_status, *error_statuses(contract))
     if status not in documented:
@@ -71,10 +83,10 @@ def check_answer(
             Drift("status", "status", f"{contract.response_status}, or an error status of {listed}", str(status))
         )
     found += _verdict(contract, status, fake_status, fake_violations)
-    body = _decoded(answer)
+    body = None if answer.partial else _decoded(answer)
     result = None
     if status == contract.response_status:
-        shape, result = _success(contract, mtype, bad_type, body)
+        shape, result = _success(contract, mtype, bad_type, body, answer.size)
         found += shape
     elif status >= 400:
         found += _error(contract, status, answer.headers, mtype, bad_type, body)
@@ -129,10 +141,13 @@ def _wrong_type(expected: Sequence[str], mtype: str | None, bad_type: str | None
     return Drift("media_type", "header.Content-Type", f"one of {', '.join(expected)}", got or "no Content-Type")
 
 
-def _success(contract: Contract, mtype: str | None, bad: str | None, body: bytes | None) -> tuple[list[Drift], Any]:
+def _success(
+    contract: Contract, mtype: str | None, bad: str | None, body: bytes | None, size: int | None = None
+) -> tuple[list[Drift], Any]:
     if contract.result == "none":
-        if body:
-            return [Drift("result", "body", f"no body ({contract.response_status})", f"{len(body)} bytes")], None
+        got = len(body) if body else size  # a long body, only partly kept, is no body either
+        if got:
+            return [Drift("result", "body", f"no body ({contract.response_status})", f"{got} bytes")], None
         return [], None
     offered = contract.response_media_types
     if mtype not in offered:

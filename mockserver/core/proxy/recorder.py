@@ -218,6 +218,8 @@ class ProxyCore(Fake):
             )
             upstream["status"] = answer.status
             upstream["elapsed_ms"] = round(answer.elapsed_ms, 1)
+            if answer.size is not None:  # passed on as it came; only its first bytes were checked
+                upstream["size"], upstream["kept"] = answer.size, len(answer.body)
             upstream["headers"] = {
                 name: scrub(answer.headers[name], secrets) for name in KEPT_ANSWER_HEADERS if name in answer.headers
             }

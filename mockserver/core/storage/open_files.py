@@ -7,7 +7,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mockserver.core.storage.store import Store
+    from mockserver.core.storage._store import Store
 
 
 class OpenFiles:

@@ -1,8 +1,8 @@
 """State that survives a restart: ids, images, attachments and the journal in one SQLite file.
 
-`Store` (store.py) is the open file: connection, lock, schema, damage and space. Here are the
+`Store` (_store.py) is the open file: connection, lock, schema, damage and space. Here are the
 pieces of `State` backed by it: the journal, the attachments and the storage that opens them;
-the image store is in sqlite_images.py.
+the image store is in _sqlite_images.py.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from mockserver.core.storage._records_json import decode_record, encode_record
+from mockserver.core.storage._sqlite_images import SqliteImageStore
+from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.open_files import OpenFiles
-from mockserver.core.storage.records_json import decode_record, encode_record
-from mockserver.core.storage.sqlite_images import SqliteImageStore
-from mockserver.core.storage.store import Store
 from mockserver.core.vocabulary.errors import ConfigError
 from mockserver.core.vocabulary.ids import IdSequence
 from mockserver.core.vocabulary.journal import CallLog
@@ -38,12 +38,9 @@ class PersistentLog(CallLog):
         self._store = store
         self._ids = ids
 
-    def add(self, entry: Pending) -> None:
-        if not entry.seq:  # a call journaled again after its commit failed keeps its number
-            entry.seq = self.next_seq()
-        self.append(entry)
-
     def append(self, entry: CallRecord | Pending) -> None:
+        if entry.seq == 0 and isinstance(entry, Pending):
+            entry.seq = self.next_seq()  # numbered first: the record the file keeps carries it
         record = record_of(entry)  # the file keeps the record: built on write
         if self._store.damage is None:  # else the file takes nothing more (the call was answered so)
             changed_state = self._store.in_transaction  # the behaviour wrote (an image, a link) before this

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import StateUnavailable
 from mockserver.core.storage.open_files import OpenFiles
 from mockserver.core.storage.sqlite import SqliteStorage
-from mockserver.core.storage.store import Store
 
 MAX_OPEN_TENANT_FILES = 64  # ×2 file descriptors; the root file's two come on top
 

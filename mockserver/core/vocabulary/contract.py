@@ -43,6 +43,13 @@ class EnumType:
     members: Mapping[str, int]
     by_lower: Mapping[str, str] = field(repr=False)
     by_number: Mapping[int, str] = field(repr=False)
+    # The names a client's string is read back to unchanged (stripped, then case-insensitively):
+    # a body sending one of these exactly binds to the contract's own string, shared by every record.
+    canonical: Mapping[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        canonical = {k: k for k in self.members if k == k.strip() and self.by_lower.get(k.lower()) == k}
+        object.__setattr__(self, "canonical", MappingProxyType(canonical))
 
     @classmethod
     def build(cls, name: str, members: Mapping[str, int]) -> EnumType:
@@ -116,6 +123,10 @@ class Contract:
     enums: Mapping[str, EnumType]
     examples: tuple[Example, ...]
     by_lower: Mapping[str, Property] = field(repr=False)
+    by_name: Mapping[str, Property] = field(init=False, repr=False, compare=False)  # by canonical name
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_name", MappingProxyType({p.name: p for p in self.properties}))
 
     def property(self, name: str) -> Property | None:
         """Return the property bound by `name`, compared case-insensitively."""

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mockserver.core.vocabulary.printable import escape_surrogates
+from mockserver.core.vocabulary._printable import escape_surrogates
 
 ERROR_SOURCE = "SuperOffice.Services.WebApi"
 
@@ -166,7 +166,7 @@ def preview(value: Any, limit: int = 11) -> str:
     """Quote a value for an error message, cut to `limit` characters with an ellipsis.
 
     Backslashes and quotes are escaped, and so are the characters UTF-8 cannot carry (a lone
-    surrogate as ``\\ud800``, an undecodable header byte as ``\\xf8``; see printable.py), so a
+    surrogate as ``\\ud800``, an undecodable header byte as ``\\xf8``; see _printable.py), so a
     message quoting client text can always be sent and recorded.
     """
     if isinstance(value, bytes | bytearray):

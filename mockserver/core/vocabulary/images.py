@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import io
-import threading
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
+from mockserver.core.vocabulary._bounded import BoundedCache
 from mockserver.core.vocabulary.errors import Violation, preview
-from mockserver.core.vocabulary.slots import drop_oldest, slots_constructor
 
 CONTENT_TYPES = {
     "gif": "image/gif",
@@ -66,13 +65,10 @@ class ImageInfo:
 
     @classmethod
     def of(cls, data: bytes) -> ImageInfo:
-        return new_image_info(len(data), hashlib.sha256(data).hexdigest(), sniff(data))
+        return cls(size=len(data), sha256=hashlib.sha256(data).hexdigest(), format=sniff(data))
 
     def to_json(self) -> dict[str, object]:
         return {"size": self.size, "sha256": self.sha256, "format": self.format}
-
-
-new_image_info = slots_constructor(ImageInfo)  # one per stored image: see slots.py
 
 
 # ---- is it really an image? ----------------------------------------------------------------
@@ -84,9 +80,7 @@ PILLOW_FORMATS = {"gif": "GIF", "png": "PNG", "jpeg": "JPEG", "webp": "WEBP", "b
 # verified: its headers and, for PNG, every chunk's checksum.
 LOAD_MAX_PIXELS = 25_000_000
 # Clients save the same picture again and again: the verdict is kept per sha256, a bounded few.
-_VERDICTS: dict[str, str | None] = {}
-_VERDICTS_SIZE = 256
-_VERDICTS_LOCK = threading.Lock()
+_VERDICTS: BoundedCache[str, str] = BoundedCache(256)  # sha256 → "" (readable) or why not
 
 
 def decode_problem(data: bytes, info: ImageInfo) -> str | None:
@@ -94,15 +88,11 @@ def decode_problem(data: bytes, info: ImageInfo) -> str | None:
     fmt = PILLOW_FORMATS.get(info.format or "")
     if fmt is None:
         return None
-    verdict = _VERDICTS.get(info.sha256, "")
-    if verdict != "":
-        return verdict
-    verdict = _pillow_problem(data, fmt)
-    with _VERDICTS_LOCK:
-        if len(_VERDICTS) >= _VERDICTS_SIZE:
-            drop_oldest(_VERDICTS)
-        _VERDICTS[info.sha256] = verdict
-    return verdict
+    verdict = _VERDICTS.get(info.sha256)
+    if verdict is None:
+        verdict = _pillow_problem(data, fmt) or ""
+        _VERDICTS.put(info.sha256, verdict)
+    return verdict or None
 
 
 def image_warning(where: str, data: bytes, info: ImageInfo) -> Violation | None:

@@ -109,7 +109,7 @@ class CallList:
 class CallLog:
     """The journal: records in arrival order, at most `limit` kept (0 = unbounded).
 
-    An entry may arrive `Pending` (pending.py): its record is built on the first read, under
+    An entry may arrive `Pending` (exchange.CallFacts): its record is built on the first read, under
     the lock, and takes the entry's place; one that falls out unread is never built.
     """
 
@@ -135,33 +135,33 @@ class CallLog:
             self._next_seq += 1
             return seq
 
-    def add(self, entry: Pending) -> None:
-        """Journal a pending entry under the next sequence number (set on it here)."""
-        with self._lock:
-            entry.seq = self._next_seq
-            self._next_seq += 1
-            if self.limit and len(self._records) == self.limit:
-                self.dropped += 1
-            self._records.append(entry)
-            self._unbuilt = True
-            self.total += 1
-        self._appended(entry)
+    def append(self, entry: CallRecord | Pending) -> None:
+        """Journal one call, dropping the oldest past the limit.
 
-    def append(self, record: CallRecord | Pending) -> None:
+        A pending entry not numbered yet (seq 0: the fake's own calls) takes the next sequence
+        number here. One numbered already (its seq reserved with `next_seq`, as the proxy does) goes
+        in seq order: with several threads calling the core, a record can arrive after a later one,
+        and `get` relies on the order.
+        """
         with self._lock:
+            if entry.seq == 0 and isinstance(entry, Pending):
+                entry.seq = self._next_seq
+                self._next_seq += 1
             if self.limit and len(self._records) == self.limit:
                 self.dropped += 1
-            # A seq is reserved before its record is built, so with several threads calling the core a
-            # record can arrive after a later one: put it back in seq order (get() relies on it).
-            later = []
-            while self._records and self._records[-1].seq > record.seq:
-                later.append(self._records.pop())
-            self._records.append(record)
-            self._records.extend(reversed(later))
-            if type(record) is not CallRecord:
+            records = self._records
+            if records and records[-1].seq > entry.seq:
+                later = []
+                while records and records[-1].seq > entry.seq:
+                    later.append(records.pop())
+                records.append(entry)
+                records.extend(reversed(later))
+            else:
+                records.append(entry)
+            if type(entry) is not CallRecord:
                 self._unbuilt = True
             self.total += 1
-        self._appended(record)
+        self._appended(entry)
 
     def _appended(self, record: CallRecord | Pending) -> None:
         # A waiter counts itself in before its first look at the records, so one that is not yet

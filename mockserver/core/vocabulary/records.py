@@ -7,10 +7,9 @@ from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from mockserver.core.vocabulary._printable import encodable, printable
 from mockserver.core.vocabulary.errors import KEPT_PER_CALL, Violation, capped
 from mockserver.core.vocabulary.images import ImageInfo
-from mockserver.core.vocabulary.printable import encodable, printable
-from mockserver.core.vocabulary.slots import slots_constructor
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,29 +145,24 @@ class CallRecord:
         }
 
 
-# The core builds one per call: through the slots' descriptors (see slots.py).
-_build_record = slots_constructor(CallRecord)
-
-
-def new_record(*values: Any) -> CallRecord:
-    """Build a CallRecord from every field, positionally in field order, within two guards.
+def guarded(record: CallRecord) -> CallRecord:
+    """`record` within the journal's two guards (the record itself when it is within them already).
 
     - At most `errors.KEPT_PER_CALL` warnings and violations, the rest counted (`errors.capped`).
     - Only text UTF-8 can carry, so /_calls, the page and the state file can always show the
-      record (printable.py). Path, prefix, query, $select and Content-Type are client text made
+      record (_printable.py). Path, prefix, query, $select and Content-Type are client text made
       printable here; header values (redaction.py) and body strings (binding.py) arrive printable;
       any other text that still holds a surrogate (a message, a label) is escaped here too.
     """
-    record = _build_record(*values)
     if len(record.warnings) > KEPT_PER_CALL or len(record.violations) > KEPT_PER_CALL or not _printable(record):
-        record = _guarded(record)
+        return _guarded(record)
     return record
 
 
 class Pending:
     """A journal entry whose record is not built yet: `seq` is set as it is journaled, `record` builds it.
 
-    Subclasses keep the facts and say how to build (`_build`); pending.CallFacts is the fake's.
+    Subclasses keep the facts and say how to build (`_build`); exchange.CallFacts is the fake's.
     The record is built on the first read and kept. Two threads reading at once may both build
     it; they build equal records and one is kept.
     """

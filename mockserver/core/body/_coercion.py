@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from mockserver.core.vocabulary.base64_rules import Base64Error, decode_base64
+from mockserver.core.vocabulary._base64 import Base64Error, decode_base64
+from mockserver.core.vocabulary._printable import printable
 from mockserver.core.vocabulary.contract import INT32_MAX, Property
 from mockserver.core.vocabulary.errors import Violation, describe_json_value, preview
-from mockserver.core.vocabulary.printable import printable
 
 _INT_TEXT = re.compile(r"[+-]?\d{1,12}")
 

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from typing import Any
 
+from mockserver.core.vocabulary._printable import encodable
 from mockserver.core.vocabulary.errors import Violation
 from mockserver.core.vocabulary.images import ImageInfo
-from mockserver.core.vocabulary.printable import encodable
 from mockserver.core.vocabulary.records import AuthInfo, CallRecord, Locale
 
 _RECORD_TYPES: dict[str, type] = {cls.__name__: cls for cls in (ImageInfo, AuthInfo, Locale, Violation)}
@@ -49,7 +49,7 @@ def _decode(value: Any) -> Any:
 def encode_record(record: CallRecord) -> str:
     """The record as JSON text SQLite can store: UTF-8 when it can carry every string, else with \\u escapes.
 
-    Records hold printable text (printable.py); should a lone surrogate still get in, the escaped
+    Records hold printable text (_printable.py); should a lone surrogate still get in, the escaped
     form keeps it exactly (json.loads reads it back) instead of failing the call's commit.
     """
     data = {f.name: _encode(getattr(record, f.name)) for f in fields(record)}

@@ -17,9 +17,9 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import ImageEvicted
 from mockserver.core.storage.memory import ImageStore, StoredImage
-from mockserver.core.storage.store import Store
 from mockserver.core.vocabulary.images import ImageInfo
 
 SERVE_CACHE = 64 * 1024 * 1024
