@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HYPOTHESIS_PROFILE ?= ci
 
-.PHONY: install install-run serve test fuzz lint format bench bench-anchors clean docs docs-serve docs-screenshots screenshots
+.PHONY: install install-run serve test fuzz lint format bench bench-anchors soak clean docs docs-serve docs-screenshots screenshots
 
 # `make serve` installs what serving needs and nothing more; `make test` adds the test and dev tools.
 install-run: $(VENV)/.installed-run
@@ -44,6 +44,15 @@ format: install
 
 bench: install
 	$(PY) -m benchmarks
+
+# A fake left running: SOAK_ARGS, e.g. --minutes 2 (default 10 per mode, in memory and with --state).
+# Writes benchmarks/soak.md and benchmarks/soak.png; not part of `make test`.
+soak: $(VENV)/.bench-installed
+	$(PY) -m benchmarks.soak $(SOAK_ARGS)
+
+$(VENV)/.bench-installed: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[bench]'
+	touch $@
 
 # WireMock and Prism beside the bare handler and the fake, plus uvloop rows (not part of `make bench`).
 # Installs uvloop here, and Java, Node and wrk from Debian's packages and the npm packages under

@@ -146,7 +146,7 @@ def configuration_page() -> str:
             '`"settings"` (secrets only as `"set"` or `"unset"`).',
             "",
             "Two module constants are there for the rare user who needs them:",
-            "`mockserver.core.storage.sqlite.SYNCHRONOUS` (`NORMAL`, or `FULL` for an fsync per call) and",
+            "`mockserver.core.storage.opening.SYNCHRONOUS` (`NORMAL`, or `FULL` for an fsync per call) and",
             "`mockserver.http.body.BODY_IDLE_TIMEOUT` (seconds a stalled request body is waited for).",
             "",
         ]
@@ -377,6 +377,40 @@ LIMITS = (
         "(fetching one is `410 Gone` from `/_images` and `GetBlobStream`, `fake.images[id]` raises "
         "`ImageEvicted`, a `KeyError`), then the oldest metadata goes too (the id is still `410`, never "
         "`404`); the newest image always stays",
+    ),
+    Limit(
+        "one image's metadata row in a state file",
+        constant(
+            "mockserver.core.storage._sqlite_images", "METADATA_WEIGHT", lambda v: f"{v} bytes + type + description"
+        ),
+        "`core.sqlite_images.METADATA_WEIGHT`, counted against `image_budget`",
+        "once no image bytes can go, the oldest rows go; their ids still answer `410 Gone`, never `404`",
+    ),
+    Limit(
+        "free space kept inside a state file",
+        constant("mockserver.core.storage._store", "RECLAIM_SLACK", human_size),
+        "`core.store.RECLAIM_SLACK`",
+        "pages freed beyond it are given back to the file system; below it the next saves reuse them",
+    ),
+    Limit(
+        "a state file's write-ahead log",
+        constant("mockserver.core.storage.opening", "WAL_SIZE_LIMIT", human_size),
+        "`core.opening.WAL_SIZE_LIMIT`",
+        "cut back to that size after each checkpoint (every 1,000 pages)",
+    ),
+    Limit(
+        "room on the state file's file system",
+        lambda: "the file system's",
+        "the disk",
+        "`503` (`StateFileWriteFailedException`): the call rolled back whole and journaled with that `503`, "
+        "its id given to the next save that is stored",
+    ),
+    Limit(
+        "isolated tenants' state files open at once",
+        constant("mockserver.core.storage.sqlite_tenants", "MAX_OPEN_TENANT_FILES", count),
+        "`core.sqlite_tenants.MAX_OPEN_TENANT_FILES` (2 file descriptors each)",
+        "the least recently used idle tenant's file is closed, and opened again at its next call; a file "
+        "that cannot be opened is a `503` (`StateFileUnavailableException`)",
     ),
     Limit(
         "journal records",

@@ -161,6 +161,15 @@ class CallFacts(Pending):
         if not self.extra:
             self.extra = None
 
+    def not_stored(self, status: int, violations: tuple[Violation, ...], response_type: str) -> None:
+        """The call's commit failed: it is journaled again (same seq) as the error it was answered with."""
+        self.status = status
+        self.violations = violations
+        self.blob_id = None
+        self.result = None
+        self.response_type = response_type
+        self._record = None  # built again from these facts
+
     def fresh_extra(self) -> dict[str, Any]:
         """The dict authentication may add to (made only for the calls that authenticate afresh)."""
         extra = self.extra = {}

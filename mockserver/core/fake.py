@@ -8,6 +8,7 @@ assertions over its journal, the header cache, and with isolated tenants one fak
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -43,10 +44,12 @@ from mockserver.core.online.login import Login
 from mockserver.core.online.notify import attach_notifier
 from mockserver.core.online.persist import attach_state_file, online_state_path
 from mockserver.core.online.tenant_life import new_online_life
+from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.sqlite import SqliteStorage
+from mockserver.core.storage.sqlite_tenants import TenantFiles
 from mockserver.core.storage.state import State, Storage
-from mockserver.core.tenants import Tenants, stored_tenants, tenant_of, tenant_state_path
+from mockserver.core.tenants import Tenants, tenant_of
 from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.contract import Contract, ContractSet
 from mockserver.core.vocabulary.errors import ApiError, ConfigError, Violation, preview
@@ -101,10 +104,14 @@ class Fake:
         self.header_cache = HeaderCache()
         self.started = time.time()
         self.tenants: Tenants[Fake] | None = None
+        self._tenant_files: TenantFiles | None = None
         if self.settings.tenants == "isolated":
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
-            for name in stored_tenants(self.settings.state) if self.settings.state is not None else ():
-                self.tenants.get(name)  # reopen what a restart left, so /_calls shows every tenant
+            storage = self.state.storage
+            if isinstance(storage, SqliteStorage) and storage.store is not None:
+                self._tenant_files = TenantFiles(storage.store)
+                for name in self._tenant_files.names():
+                    self.tenants.get(name)  # reopen what a restart left, so /_calls shows every tenant
 
     # ---- the user's view -------------------------------------------------------------------
 
@@ -181,10 +188,11 @@ class Fake:
             return self.state.journal
 
     def _new_tenant(self, name: str) -> Fake:
-        state = tenant_state_path(self.settings.state, name) if self.settings.state is not None else None
+        storage = self._tenant_files.storage(name) if self._tenant_files is not None else None
+        state = storage.path if storage is not None else None
         budgets = (self.state.images.shared, self.state.journal.budget)  # one budget for every tenant
         settings = self.settings.with_(tenants="shared", state=state, online_hosts=())
-        tenant = Fake(settings, contracts=self.contracts, clock=self.clock, budgets=budgets)
+        tenant = Fake(settings, contracts=self.contracts, storage=storage, clock=self.clock, budgets=budgets)
         tenant.name = name
         tenant.login = self.login  # one login service (the credentials it issued) for every tenant
         return tenant
@@ -316,24 +324,35 @@ class Fake:
         query = tuple(parse_qsl(raw.query_string, keep_blank_values=True)) if raw.query_string else ()
         call = CallFacts(time.time(), raw.method, raw.path, prefix, contract, redact_query(query))
         headers: dict[str, str] = {}
-        try:
-            result = self._run(raw, contract, call)
-            call.status = status = contract.response_status if contract and raw.method == contract.method else 200
-            kept = loggable_result(result.value)  # what the record keeps of it: never bytes
-            body, ctype = encode_result(contract, raw.method, result, call.answer)
-            call.blob_id, call.result = result.blob_id, kept
-        except ApiError as err:
-            call.status = status = err.status
-            headers.update(err.headers)
-            body = error_bytes(err, call.answer.fmt)
-            ctype = utf8(error_media(call.answer))
-            call.violations = tuple(err.violations)
-            if call.fault is not None:
-                call.blob_id = call.fault.blob_id
-        if raw.host:  # Online mode: the journal names the host the call arrived on
-            call.extra = {**(call.extra or {}), "host": raw.host}
-        call.answered(call.headers or auth.redact_headers(raw.headers), ctype)
-        self.state.journal.append(call)
+        # The state's write lock, once the behaviour is about to run, until the call's record is committed.
+        with contextlib.ExitStack() as writing:
+            try:
+                result = self._run(raw, contract, call, writing)
+                call.status = status = contract.response_status if contract and raw.method == contract.method else 200
+                kept = loggable_result(result.value)  # what the record keeps of it: never bytes
+                body, ctype = encode_result(contract, raw.method, result, call.answer)
+                call.blob_id, call.result = result.blob_id, kept
+            except ApiError as err:
+                call.status = status = err.status
+                headers.update(err.headers)
+                body = error_bytes(err, call.answer.fmt)
+                ctype = utf8(error_media(call.answer))
+                call.violations = tuple(err.violations)
+                if call.fault is not None:
+                    call.blob_id = call.fault.blob_id
+            answer = call.answer
+            if raw.host:  # Online mode: the journal names the host the call arrived on
+                call.extra = {**(call.extra or {}), "host": raw.host}
+            call.answered(call.headers or auth.redact_headers(raw.headers), ctype)
+            try:
+                self.state.journal.append(call)
+            except (StateWriteFailed, StateFileDamaged, StateUnavailable) as err:
+                # The commit failed and took back everything the call stored (its id too): the answer and
+                # the journal say so, and never that it was kept.
+                status, ctype, headers = err.status, utf8(error_media(answer)), dict(err.headers)
+                body = error_bytes(err, answer.fmt)
+                call.not_stored(status, tuple(err.violations), ctype)
+                self.state.journal.append(call)
         return Outcome(status, body, ctype, headers, call, call.fault)
 
     def precheck(self, raw: RawRequest) -> Outcome | None:
@@ -363,7 +382,9 @@ class Fake:
             return False
         return facts.refusal is None
 
-    def _run(self, raw: RawRequest, contract: Contract | None, call: CallFacts) -> Result:
+    def _run(
+        self, raw: RawRequest, contract: Contract | None, call: CallFacts, writing: contextlib.ExitStack | None = None
+    ) -> Result:
         """The steps of one call, in the order the wire sees them; each may raise the call's ApiError."""
         key, cached = self.header_cache.lookup(contract, raw.headers, (self.settings, self.credentials))
         call.answer = answer = (
@@ -382,7 +403,7 @@ class Fake:
         media = self._take_headers(call, self._header_facts(raw, contract, key, cached, answer, call))
         call.auth = issued or call.auth
         binding = self._bind(raw, contract, media, call)
-        return self._act(contract, binding, call)
+        return self._act(contract, binding, call, writing)
 
     def _negotiate(self, raw: RawRequest, contract: Contract | None, cached: HeaderFacts | None) -> Answer:
         """The answer's media type, from Accept (or Content-Type): needed first, since errors use it too."""
@@ -464,11 +485,15 @@ class Fake:
             raise ApiError(400, explain_misfiled(media.family, pairs, binding.violations))
         return binding
 
-    def _act(self, contract: Contract, binding: Binding, call: CallFacts) -> Result:
+    def _act(
+        self, contract: Contract, binding: Binding, call: CallFacts, writing: contextlib.ExitStack | None = None
+    ) -> Result:
         """Run the contract's behaviour, or the fault that fires on this call instead."""
         # Faults hit only calls that would otherwise succeed, so a rejected call never uses one up.
         type_ = binding.values.get("Type")
         call.fault = self.faults.match(contract.name, type_ if isinstance(type_, str) else None, call.auth.principal)
+        if writing is not None:
+            writing.enter_context(self.state.writing())
         if call.fault is not None:
             return call.fault.run(BEHAVIOURS[contract.behaviour], self.state, contract, binding)
         return BEHAVIOURS[contract.behaviour](self.state, contract, binding)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Generic, TypeVar
 
 from mockserver.core.vocabulary.errors import ApiError, Violation, preview
@@ -27,21 +26,6 @@ def tenant_of(path: str) -> str:
     if end < 0:
         end = lowered.find("/_")
     return path[:end].strip("/") if end > 0 else ""
-
-
-def tenant_state_path(state: Path, name: str) -> Path:
-    """Where a tenant's state lives beside the default tenant's: ``state.sqlite`` → ``state.Cust1.sqlite``."""
-    return state.with_name(f"{state.stem}.{name}{state.suffix}")
-
-
-def stored_tenants(state: Path) -> list[str]:
-    """The tenants that have a state file beside `state` (found at start, so a restart keeps them)."""
-    found = []
-    for path in sorted(state.parent.glob(f"{state.stem}.*{state.suffix}")):
-        name = path.name[len(state.stem) + 1 : len(path.name) - len(state.suffix)]
-        if TENANT_NAME.fullmatch(name):
-            found.append(name)
-    return found
 
 
 def check_tenant_name(name: str) -> None:

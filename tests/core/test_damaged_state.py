@@ -189,9 +189,11 @@ def test_a_save_whose_commit_meets_damage_is_never_acknowledged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fake = Fake(state=tmp_path / "state.sqlite")
-    _break(fake, monkeypatch, "INSERT OR REPLACE INTO calls")
-    with pytest.raises(StateFileDamaged):
-        fake.process(RawRequest.build("POST", SAVE_PATH, headers=json_headers(), body=save_body()))
+    store = _break(fake, monkeypatch, "INSERT OR REPLACE INTO calls")
+    outcome = fake.process(RawRequest.build("POST", SAVE_PATH, headers=json_headers(), body=save_body()))
+    assert_damaged_answer(outcome.status, json.loads(outcome.body), store.path)
+    assert [(c.status, c.blob_id) for c in fake.calls] == [(503, None)]  # journaled as failed, never as 200
+    assert fake.next_id == 1  # the id it took was given back
     fake.state.close()
 
 

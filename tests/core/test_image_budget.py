@@ -24,6 +24,7 @@ from mockserver.tools.cli import build_parser, settings_and_sources
 from ..support import PNG, SAVE_PATH, json_headers, save_body
 
 KIB = 1024
+ROW = metadata_weight("PersonImage", "a picture")  # what each saved image's metadata row counts in a file
 GET_BLOB = "/api/v1/Agents/BLOB/GetBlobStream"
 
 
@@ -212,7 +213,7 @@ async def test_images_route_answers_410_for_evicted_404_for_unknown_and_streams_
 
 def test_the_budget_deletes_blob_rows_on_file_and_keeps_the_image_rows(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
-    fake = Fake(state=state, image_budget=8 * KIB)
+    fake = Fake(state=state, image_budget=8 * KIB + 5 * ROW)
     for n in range(5):
         save(fake, image(n))
     assert list(fake.images) == [4, 5] and fake.images.evicted_ids() == [1, 2, 3]
@@ -223,7 +224,7 @@ def test_the_budget_deletes_blob_rows_on_file_and_keeps_the_image_rows(tmp_path:
     with sqlite3.connect(state) as db:
         assert db.execute("SELECT count(*) FROM images").fetchone()[0] == 5
         assert db.execute("SELECT count(*) FROM blobs").fetchone()[0] == 2
-    reopened = Fake(state=state, image_budget=8 * KIB)
+    reopened = Fake(state=state, image_budget=8 * KIB + 5 * ROW)
     entry = reopened.images.entry(1)
     assert entry is not None and entry.evicted and entry.info.size == 4 * KIB
     assert reopened.images[5] == image(4)
@@ -232,7 +233,7 @@ def test_the_budget_deletes_blob_rows_on_file_and_keeps_the_image_rows(tmp_path:
 
 def test_a_picture_saved_again_counts_by_its_newest_save(tmp_path: Path) -> None:
     """Blobs are stored once per content: the one saved again last is not the oldest."""
-    fake = Fake(state=tmp_path / "state.sqlite", image_budget=12 * KIB)
+    fake = Fake(state=tmp_path / "state.sqlite", image_budget=12 * KIB + 5 * ROW)
     save(fake, image(0))  # 1
     save(fake, image(1))  # 2
     save(fake, image(2))  # 3
@@ -249,7 +250,7 @@ def test_opening_a_file_with_a_smaller_budget_evicts_and_shrinks_it(tmp_path: Pa
         save(fake, os.urandom(256 * KIB))
     fake.state.close()
     big = state.stat().st_size
-    fake = Fake(state=state, image_budget=1024 * KIB)
+    fake = Fake(state=state, image_budget=1024 * KIB + 40 * ROW)
     assert len(fake.images) == 4 and len(fake.images.evicted_ids()) == 36
     fake.state.close()
     assert state.stat().st_size < big / 4

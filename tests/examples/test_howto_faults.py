@@ -1,6 +1,7 @@
 """How to make the fake misbehave on purpose, and keep its state across a restart."""
 
 import base64
+import sqlite3
 from collections import Counter
 
 import pytest
@@ -88,3 +89,11 @@ def test_one_state_file_one_fake(tmp_path):
     with pytest.raises(ConfigError, match="in use by another running fake"):
         Fake(state=tmp_path / "fake.sqlite")
     fake.state.close()
+
+
+def test_a_file_that_is_not_a_state_file_is_refused(tmp_path):
+    users = tmp_path / "app.sqlite"
+    with sqlite3.connect(users) as db:
+        db.execute("CREATE TABLE users (name TEXT)")
+    with pytest.raises(ConfigError, match="is not a mockserver state file"):
+        Fake(state=users)

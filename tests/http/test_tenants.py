@@ -110,10 +110,10 @@ def test_isolated_tenants_keep_their_state_files_apart_across_restarts(tmp_path:
     first = Fake(state=state, tenants="isolated")
     assert [save(first, "Cust1"), save(first, "Cust1"), save(first, "Cust2")] == [1, 2, 1]
     first.release()
-    assert sorted(p.name for p in tmp_path.glob("*.sqlite")) == [
-        "state.Cust1.sqlite",
-        "state.Cust2.sqlite",
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.sqlite")) == [
         "state.sqlite",
+        "state.tenants/Cust1.sqlite",
+        "state.tenants/Cust2.sqlite",
     ]
     again = Fake(state=state, tenants="isolated")
     try:

@@ -64,8 +64,9 @@ def test_past_the_open_file_limit_calls_get_503s_and_the_log_stays_small(tmp_pat
             if status != 200:
                 assert status == 503, body
                 error = json.loads(body)
-                assert error["ErrorType"] == "ServiceUnavailableException"
-                assert "file descriptor" in error["Message"]
+                # A tenant whose state file cannot be opened says so (storage); the rest is the shell's own 503.
+                assert error["ErrorType"] in ("ServiceUnavailableException", "StateFileUnavailableException")
+                assert "file descriptor" in error["Message"] or "open" in error["Message"]
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=30)

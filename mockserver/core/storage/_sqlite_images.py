@@ -1,8 +1,12 @@
-"""The image store of a state file: bytes in the file within the image budget, metadata always.
+"""The image store of a state file: bytes and metadata in the file, within the image budget.
 
 Blobs are content-addressed (`blobs` by SHA-256), so the budget counts each distinct picture
 once, and eviction goes by a blob's newest save: the blob whose latest image is the oldest goes
-first, and its images keep their metadata row. Reading checks the bytes against their SHA-256,
+first, and its images keep their metadata row. Each image's metadata row counts against the
+budget too (`metadata_weight`: its description and type included): once no more bytes can go,
+the oldest rows go, so the file stops growing under steady load (the same picture saved a
+million times is one blob but a million rows). An id whose row went is `forgotten_through`:
+still known to be issued (410 Gone), never "unknown". Reading checks the bytes against their SHA-256,
 so data damaged inside the file is reported as such instead of being served. What was read is
 kept in a small cache (`SERVE_CACHE` bytes): fifty clients fetching one image share one copy.
 """
@@ -15,11 +19,13 @@ from collections.abc import Iterator
 
 from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import ImageEvicted
-from mockserver.core.storage.memory import ImageStore, StoredImage
+from mockserver.core.storage.memory import METADATA_WEIGHT, ImageStore, StoredImage, metadata_weight
+from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.images import ImageInfo
 
 SERVE_CACHE = 64 * 1024 * 1024
 HELD = "EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = i.sha256)"
+FORGOTTEN = ImageInfo(0, "", None)
 
 
 class RecentBlobs:
@@ -62,8 +68,46 @@ class SqliteImageStore(ImageStore):
         self._store = store
         self._recent = RecentBlobs(SERVE_CACHE)
         # length() of a blob reads its record header, not its pages: cheap even for a large file.
-        self._held = int(store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0])
+        self._held = int(store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0]) + int(
+            store.rows(
+                f"SELECT coalesce(sum({METADATA_WEIGHT} + length(coalesce(type, ''))"
+                " + length(coalesce(description, ''))), 0) FROM images"
+            )[0][0]
+        )
         self._cursor = 0  # eviction walks images by id; every id up to here is evicted or shares a newer blob
+        self._forgotten_through = store.meta().get("forgotten_through", 0)  # ids whose rows the budget took
+        self._before = (self._held, self._cursor, self._forgotten_through)  # what a rollback restores
+        store.on_begin.append(self._began)
+        store.on_rollback.append(self._rolled_back)
+
+    def _began(self) -> None:
+        self._before = (self._held, self._cursor, self._forgotten_through)
+
+    def _rolled_back(self) -> None:
+        self._held, self._cursor, self._forgotten_through = self._before
+
+    @property
+    def held_bytes(self) -> int:
+        """The bytes of image data the file holds (the budget counts the metadata rows besides)."""
+        with self._store.lock:
+            return int(self._store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0])
+
+    @property
+    def held(self) -> int:
+        """Image bytes and metadata rows: what the budget bounds."""
+        return self._held
+
+    @held.setter
+    def held(self, value: int) -> None:
+        self._held = value
+
+    def share(self, budget: Budget) -> None:
+        """Take the fake-wide limit as this file's own: a state file's images keep a budget of their own.
+
+        The file evicts by what it holds, under its own lock; it does not join the budget a fake's
+        in-memory stores share (docs/limits.md says so).
+        """
+        self.budget = budget.limit
 
     def limit_to(self, budget: int) -> None:
         with self._store.lock:
@@ -86,6 +130,7 @@ class SqliteImageStore(ImageStore):
                 "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?)",
                 (blob_id, info.sha256, info.size, info.format, type, description),
             )
+            self._held += metadata_weight(type, description)
             self._cursor = min(self._cursor, blob_id - 1)
             self._evict_file(info.sha256)
         return StoredImage(blob_id, data, info, type, description)
@@ -116,6 +161,26 @@ class SqliteImageStore(ImageStore):
             self._recent.discard(sha256)
             self._store.freed()
             evicted += 1
+        while self.budget and self._held > self.budget:
+            # No more bytes may go: the oldest metadata rows go, never the newest image's.
+            oldest = self._store.rows("SELECT blob_id, sha256, type, description FROM images ORDER BY blob_id LIMIT 2")
+            if len(oldest) < 2:
+                break
+            blob_id, sha256, type_, description = oldest[0]
+            self._store.write("DELETE FROM images WHERE blob_id = ?", (blob_id,))
+            self._held -= metadata_weight(type_, description)
+            if not self._store.rows("SELECT 1 FROM images WHERE sha256 = ? LIMIT 1", (sha256,)):
+                size = self._store.rows("SELECT length(data) FROM blobs WHERE sha256 = ?", (sha256,))
+                if size:  # bytes no image names any more
+                    self._store.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+                    self._held -= int(size[0][0])
+                    self._recent.discard(sha256)
+            self._forgotten_through = max(self._forgotten_through, blob_id)
+            self._store.write(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('forgotten_through', ?)", (self._forgotten_through,)
+            )
+            self._store.freed()
+            evicted += 1
         return evicted
 
     def entry(self, blob_id: int) -> StoredImage | None:
@@ -126,6 +191,8 @@ class SqliteImageStore(ImageStore):
                 (blob_id,),
             )
             if not rows:
+                if 0 < blob_id <= self._forgotten_through:  # issued, its metadata gone with the budget
+                    return StoredImage(blob_id, None, FORGOTTEN, None, None)
                 return None
             sha256, size, fmt, type_, description, rowid = rows[0]
             data = None if rowid is None else self._load(blob_id, sha256, rowid)
@@ -162,7 +229,7 @@ class SqliteImageStore(ImageStore):
         with self._store.lock:
             self._store.write("DELETE FROM images")
             self._store.write("DELETE FROM blobs")
-            self._held, self._cursor = 0, 0
+            self._held, self._cursor, self._forgotten_through = 0, 0, 0
             self._recent.clear()
             self._store.freed()
             self._store.commit()

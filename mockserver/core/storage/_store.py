@@ -6,7 +6,7 @@ commit has been written to the WAL (so it is in the kernel's page cache) before 
 which survives anything that can happen to the fake's process (SIGTERM, SIGKILL, a crash, the
 OOM killer). Only a kernel crash or power cut can drop the last commits, and that also ends the
 test run that relied on them; ``FULL`` would fsync every commit for about six times less
-throughput (set `SYNCHRONOUS` before opening to choose it). ``locking_mode=EXCLUSIVE`` makes the
+throughput (set `opening.SYNCHRONOUS` before opening to choose it). ``locking_mode=EXCLUSIVE`` makes the
 first fake hold the file until it closes or dies: a second fake pointed at it refuses to start
 rather than hand out the same ids twice.
 
@@ -14,6 +14,15 @@ Space: the file uses ``auto_vacuum=INCREMENTAL`` (a file from before gets it wit
 VACUUM at open), so deleted rows give their pages back: after evictions once more than
 `RECLAIM_SLACK` bytes are free (below that the next saves reuse them). A reset replaces the
 content by an empty database at once (`wipe`), and the file shrinks to a few pages.
+
+Ownership: a file is opened only if it is the fake's (opening.py).
+
+Failed writes: SQLite's "disk full", I/O and read-only errors roll back the whole transaction
+(the call's image, links, id and record together) and raise `StateWriteFailed`, a 503; the
+``on_rollback`` listeners put what is mirrored in memory back to what the file holds.
+
+Open files: a store given a `Pool` (isolated tenants', open_files.py) may be closed while idle to
+keep the number of open files bounded; it is opened again, and checked again, on its next use.
 
 Damage: ``PRAGMA quick_check`` runs at open; SQLite's "malformed" and "not a database" errors
 while serving mark the store damaged. Either raises `StateFileDamaged`, and a damaged store
@@ -25,30 +34,20 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
-from mockserver.core.storage.errors import StateFileDamaged
+from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
+from mockserver.core.storage.opening import APPLICATION_ID, SCHEMA, SCHEMA_VERSION, connect
 from mockserver.core.vocabulary.errors import ConfigError
 
-SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
-    # Content-addressed: the same picture saved twice (a retried save) is stored once.
-    "CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, data BLOB NOT NULL)",
-    # An image whose sha256 has no row in blobs was evicted by the image budget: metadata only.
-    "CREATE TABLE IF NOT EXISTS images (blob_id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, size INTEGER NOT NULL,"
-    " format TEXT, type TEXT, description TEXT)",
-    "CREATE INDEX IF NOT EXISTS images_by_sha256 ON images (sha256)",
-    "CREATE TABLE IF NOT EXISTS calls (seq INTEGER PRIMARY KEY, record TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS attachments (kind TEXT NOT NULL, key INTEGER NOT NULL, blob_id INTEGER NOT NULL,"
-    " PRIMARY KEY (kind, key))",
-)
-SYNCHRONOUS = "NORMAL"  # see the module docstring; "FULL" also survives a power cut
-INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
 RECLAIM_SLACK = 32 * 1024 * 1024  # free pages kept for the next saves before the file is shrunk
-WAL_SIZE_LIMIT = 16 * 1024 * 1024  # the WAL is cut back to this after a checkpoint
 DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
+# A write the file system refused: the file is intact, this call's changes are not in it.
+WRITE_FAILURE_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}
+)
 
 
 def is_damage(exc: sqlite3.Error) -> bool:
@@ -56,61 +55,137 @@ def is_damage(exc: sqlite3.Error) -> bool:
     return getattr(exc, "sqlite_errorcode", None) in DAMAGE_CODES
 
 
-class Store:
-    """One open state file. All access goes through one connection under one lock (`lock`)."""
+def is_write_failure(exc: sqlite3.Error) -> bool:
+    """True for SQLite's errors that mean the file system refused a write (full, I/O error, read-only)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in WRITE_FAILURE_CODES
 
-    def __init__(self, path: Path | str) -> None:
+
+class Pool(Protocol):
+    """What bounds the open files (open_files.OpenFiles): told of each use, and of a close."""
+
+    def touch(self, store: Store) -> None: ...
+
+    def forget(self, store: Store) -> None: ...
+
+
+class Store:
+    """One open state file. All access goes through one connection under one lock (`lock`).
+
+    `on_begin` listeners run as a write transaction starts, `on_rollback` ones after a failed
+    write or damage rolled it back (to put what is mirrored in memory back to the file's state).
+    """
+
+    def __init__(self, path: Path | str, pool: Pool | None = None) -> None:
         self.path = Path(path)
         self.lock = threading.RLock()
         self.damage: str | None = None
+        self.on_begin: list[Callable[[], None]] = []
+        self.on_rollback: list[Callable[[], None]] = []
         self._closed = False
         self._freed = False
-        self._conn = _connect(self.path)
+        self._pool = pool
+        self._conn: sqlite3.Connection | None = connect(self.path)
+        if pool is not None:
+            pool.touch(self)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The connection, opened again if the pool closed it while idle (callers hold the lock)."""
+        conn = self._conn
+        if conn is None:
+            try:
+                conn = self._conn = connect(self.path, check=False)
+            except ConfigError as exc:  # out of file descriptors, the file gone or replaced
+                raise StateUnavailable(self.path, getattr(exc, "reason", None) or str(exc)) from None
+        if self._pool is not None:
+            self._pool.touch(self)
+        return conn
+
+    @property
+    def is_open(self) -> bool:
+        return self._conn is not None
+
+    def suspend(self) -> bool:
+        """Close the file while idle (the pool's call); False if it is busy. The next use opens it again."""
+        if not self.lock.acquire(blocking=False):
+            return False
+        try:
+            conn = self._conn
+            if conn is None:
+                return True
+            if conn.in_transaction:
+                return False
+            self._conn = None
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+            return True
+        finally:
+            self.lock.release()
 
     @property
     def in_transaction(self) -> bool:
-        return self._conn.in_transaction
+        return self._conn is not None and self._conn.in_transaction
 
     def _execute(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
         if self.damage is not None:
             raise StateFileDamaged(self.path, self.damage)
+        conn = self.conn
         try:
-            return self._conn.execute(sql, params)
+            return conn.execute(sql, params)
         except sqlite3.DatabaseError as exc:
             if is_damage(exc):
                 self.damaged(str(exc))
+            if is_write_failure(exc):
+                self.write_failed(str(exc))
             raise
+
+    def _rollback(self) -> None:
+        """Roll back the open transaction, if any, and tell the listeners (lock held)."""
+        conn = self._conn
+        try:
+            if conn is not None and conn.in_transaction:
+                conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # SQLite may have rolled back itself; either way nothing of the transaction stands
+        for listener in tuple(self.on_rollback):
+            listener()
 
     def damaged(self, reason: str) -> NoReturn:
         """Mark the file damaged: roll back what this call wrote, refuse everything from now on."""
         with self.lock:
             if self.damage is None:
                 self.damage = reason
-                try:
-                    if self._conn.in_transaction:
-                        self._conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass  # the rollback is a courtesy; the file is not trusted any more either way
+                self._rollback()
             raise StateFileDamaged(self.path, self.damage)
+
+    def write_failed(self, reason: str) -> NoReturn:
+        """A write was refused (disk full, I/O): roll back the whole transaction and say so (a 503)."""
+        with self.lock:
+            self._rollback()
+            raise StateWriteFailed(self.path, reason)
 
     def write(self, sql: str, params: Iterable[Any] = ()) -> int:
         """Run a write inside the current transaction; `commit` makes it durable. Returns the rows changed."""
         with self.lock:
             if self._closed:
                 raise ConfigError(f"the state file {self.path} is closed; start a new fake to write to it")
-            if not self._conn.in_transaction:
+            if not self.conn.in_transaction:
                 self._execute("BEGIN IMMEDIATE")
+                for listener in tuple(self.on_begin):
+                    listener()
             return self._execute(sql, tuple(params)).rowcount
 
     def commit(self, **meta: int) -> None:
         with self.lock:
             for key, value in meta.items():
                 self.write("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
-            if self._conn.in_transaction:
+            if self.in_transaction:
                 self._execute("COMMIT")
             if self._freed:
                 self._freed = False
-                with contextlib.suppress(StateFileDamaged):  # what was committed stands; the next call meets it
+                # What was committed stands; the next call meets the damage or the full disk.
+                with contextlib.suppress(StateFileDamaged, StateWriteFailed, StateUnavailable):
                     self.reclaim(RECLAIM_SLACK)
 
     def freed(self) -> None:
@@ -120,7 +195,7 @@ class Store:
     def reclaim(self, slack: int = 0) -> None:
         """Shrink the file by the free pages beyond `slack` bytes (outside a transaction)."""
         with self.lock:
-            if self._closed or self._conn.in_transaction:
+            if self._closed or self.in_transaction:
                 return
             page_size = self._execute("PRAGMA page_size").fetchone()[0]
             free = self._execute("PRAGMA freelist_count").fetchone()[0]
@@ -131,14 +206,16 @@ class Store:
                 if free * 2 > self._execute("PRAGMA page_count").fetchone()[0]:
                     # Mostly free: rebuilding copies only what is left, where moving pages one by one
                     # into the holes would take many times longer.
-                    self._conn.execute("VACUUM")
+                    self.conn.execute("VACUUM")
                 else:
                     # Python's execute() steps this PRAGMA once, freeing a single page; a script runs it out.
-                    self._conn.executescript(f"PRAGMA incremental_vacuum({int(excess)});")
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    self.conn.executescript(f"PRAGMA incremental_vacuum({int(excess)});")
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.DatabaseError as exc:
                 if is_damage(exc):
                     self.damaged(str(exc))
+                if is_write_failure(exc):
+                    self.write_failed(str(exc))
                 raise
 
     def wipe(self) -> None:
@@ -152,20 +229,27 @@ class Store:
                 raise ConfigError(f"the state file {self.path} is closed; start a new fake to write to it")
             if self.damage is not None:
                 raise StateFileDamaged(self.path, self.damage)
-            if self._conn.in_transaction:
+            if self.in_transaction:
                 self._execute("COMMIT")
             empty = sqlite3.connect(":memory:")
             try:
                 empty.execute(f"PRAGMA page_size={int(self._execute('PRAGMA page_size').fetchone()[0])}")
                 empty.execute("PRAGMA auto_vacuum=INCREMENTAL")
+                # The copy replaces the header too: it must carry the stamp that says the file is ours.
+                empty.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                empty.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
                 for statement in SCHEMA:
                     empty.execute(statement)
+                kept = self._execute("SELECT name, file FROM tenants").fetchall()
+                empty.executemany("INSERT INTO tenants VALUES (?, ?)", kept)  # the tenant files stay the fake's
                 empty.commit()
-                empty.backup(self._conn)
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                empty.backup(self.conn)
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.DatabaseError as exc:
                 if is_damage(exc):
                     self.damaged(str(exc))
+                if is_write_failure(exc):
+                    self.write_failed(str(exc))
                 raise
             finally:
                 empty.close()
@@ -194,68 +278,22 @@ class Store:
             if self._closed:
                 return
             self._closed = True
+            if self._pool is not None:
+                self._pool.forget(self)
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return  # closed while idle: nothing is pending
             try:
-                if self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK" if self.damage else "COMMIT")
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK" if self.damage else "COMMIT")
                 # Back to a rollback journal: no -wal file left, and read-only peeks need no write access.
-                self._conn.execute("PRAGMA journal_mode=DELETE")
-            except sqlite3.DatabaseError:
-                if self.damage is None:
+                conn.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.DatabaseError as exc:
+                # A full disk: what was committed is in the WAL, which the next open reads; nothing is lost.
+                if self.damage is None and not is_write_failure(exc):
                     raise
             finally:
-                self._conn.close()
+                conn.close()
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    try:
-        conn = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
-    except sqlite3.Error as exc:
-        raise ConfigError(f"cannot open the state file {path}: {exc}") from None
-    try:
-        _prepare(conn, path)
-    except StateFileDamaged:
-        conn.close()
-        raise
-    except sqlite3.OperationalError as exc:
-        conn.close()
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise ConfigError(
-                f"the state file {path} is in use by another running fake ({exc}); one state file serves one "
-                "fake at a time: stop the other one or give this one its own --state file"
-            ) from None
-        raise ConfigError(f"cannot use {path} as a state file: {exc}") from None
-    except sqlite3.DatabaseError as exc:
-        conn.close()
-        if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_CORRUPT:
-            raise StateFileDamaged(path, str(exc)) from None
-        raise ConfigError(f"{path} is not a mockserver state file (SQLite says: {exc})") from None
-    return conn
-
-
-def _prepare(conn: sqlite3.Connection, path: Path) -> None:
-    """Lock the file, check it is intact, make sure deletes can shrink it, create the tables."""
-    conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect on a new file's first table
-    conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={SYNCHRONOUS}")
-    conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
-    # Take the exclusive lock now, not at the first save, so a second fake fails at start.
-    conn.execute("BEGIN EXCLUSIVE")
-    lines = [
-        line.strip() for row in conn.execute("PRAGMA quick_check(3)").fetchall() for line in str(row[0]).splitlines()
-    ]
-    problems = [line for line in lines if line and not line.startswith("*** in database")]
-    if problems != ["ok"]:
-        conn.execute("ROLLBACK")
-        raise StateFileDamaged(path, "; ".join(problems))
-    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
-    conn.execute("COMMIT")
-    if has_tables and conn.execute("PRAGMA auto_vacuum").fetchone()[0] != INCREMENTAL:
-        conn.execute("VACUUM")  # once, for a file made before auto_vacuum: rebuilt with it on
-    conn.execute("BEGIN EXCLUSIVE")
-    for statement in SCHEMA:
-        conn.execute(statement)
-    conn.execute("COMMIT")
-
-
-__all__ = ["SCHEMA", "Store", "is_damage"]
+__all__ = ["APPLICATION_ID", "SCHEMA", "SCHEMA_VERSION", "Store", "is_damage", "is_write_failure"]

@@ -15,6 +15,8 @@ DEFAULT_IMAGE_BUDGET = 512 * 1024 * 1024
 EVICTED_ERROR_TYPE = "ImageEvictedException"
 DAMAGED_ERROR_TYPE = "StateFileDamagedException"
 DAMAGED_STATUS = 503
+UNWRITABLE_ERROR_TYPE = "StateFileWriteFailedException"
+UNAVAILABLE_ERROR_TYPE = "StateFileUnavailableException"
 
 
 def format_size(size: int) -> str:
@@ -79,10 +81,55 @@ class StateFileDamaged(ApiError, ConfigError):
         )
 
 
+class NotAStateFile(ConfigError):
+    """The file named as a state file was not made by the fake: refused before anything in it is touched."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(
+            f"{path} is not a mockserver state file ({reason}); the fake never writes to a file it did not "
+            "create: give --state a new file name"
+        )
+
+
+class StateWriteFailed(ApiError):
+    """A write to the state file failed (disk full, an I/O error): the call's changes were rolled back.
+
+    A 503: nothing the client sent is wrong, and nothing of the call was kept; its id goes to the
+    next save that is stored.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(
+            DAMAGED_STATUS,
+            [Violation("state", "a state file that can store this call", f"{path}: {reason}")],
+            error_type=UNWRITABLE_ERROR_TYPE,
+            message=f"state file {path} could not store this call ({reason}); nothing of it was kept. "
+            "Free space on its file system, or lower --image-budget, and send it again",
+        )
+
+
+class StateUnavailable(ApiError, ConfigError):
+    """A tenant's state file could not be opened: at start-up a configuration error, while serving a 503."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path, self.reason = Path(path), reason
+        super().__init__(
+            DAMAGED_STATUS,
+            [Violation("state", "a state file the fake can open", f"{path}: {reason}")],
+            error_type=UNAVAILABLE_ERROR_TYPE,
+            message=f"state file {path} cannot be opened: {reason}",
+        )
+
+
 __all__ = [
     "DEFAULT_IMAGE_BUDGET",
     "ImageEvicted",
+    "NotAStateFile",
     "StateFileDamaged",
+    "StateUnavailable",
+    "StateWriteFailed",
     "evicted_error",
     "eviction_text",
     "format_size",

@@ -7,22 +7,31 @@ the image store is in _sqlite_images.py.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from mockserver.core.storage._records_json import decode_record, encode_record
 from mockserver.core.storage._sqlite_images import SqliteImageStore
 from mockserver.core.storage._store import Store
-from mockserver.core.storage.errors import StateFileDamaged
+from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
 from mockserver.core.storage.memory import ImageStore
+from mockserver.core.storage.open_files import OpenFiles
+from mockserver.core.vocabulary.errors import ConfigError
 from mockserver.core.vocabulary.ids import IdSequence
 from mockserver.core.vocabulary.journal import CallLog, kept_record
 from mockserver.core.vocabulary.records import CallRecord, Pending
 
+STORAGE_FAILURES = (StateFileDamaged, StateWriteFailed, StateUnavailable)
+
 
 class PersistentLog(CallLog):
-    """The journal, committed to the file with the call's id and image in one transaction."""
+    """The journal, committed to the file with the call's id and image in one transaction.
+
+    A record joins the journal in memory only once the file took it (or the call changed
+    nothing the file keeps): a save whose commit failed is never listed as accepted.
+    """
 
     def __init__(self, limit: int, store: Store, ids: IdSequence) -> None:
         super().__init__(limit)
@@ -33,20 +42,21 @@ class PersistentLog(CallLog):
         if entry.seq == 0 and isinstance(entry, Pending):
             entry.seq = self.next_seq()  # numbered first: the record the file keeps carries it
         record = kept_record(entry)  # the file keeps the record: built on write, within the record cap
+        if self._store.damage is None:  # else the file takes nothing more (the call was answered so)
+            changed_state = self._store.in_transaction  # the behaviour wrote (an image, a link) before this
+            try:
+                self._store.write(
+                    "INSERT OR REPLACE INTO calls (seq, record) VALUES (?, ?)", (record.seq, encode_record(record))
+                )
+                if self.limit and record.seq > self.limit:
+                    self._store.write("DELETE FROM calls WHERE seq <= ?", (record.seq - self.limit,))
+                dropped = self.dropped + (1 if self.limit and len(self) >= self.limit else 0)  # once appended
+                self._store.commit(next_id=self._ids.peek, next_seq=record.seq + 1, dropped=dropped)
+            except STORAGE_FAILURES:
+                if changed_state:
+                    raise  # what the call stored was rolled back: its answer must not say it was kept
+                # The call changed nothing the file keeps: its record stays in memory only.
         super().append(record)
-        if self._store.damage is not None:
-            return  # the file takes nothing more (the call was answered so); the record stays in memory
-        changed_state = self._store.in_transaction  # the behaviour wrote (an image, a link) before this
-        try:
-            self._store.write(
-                "INSERT OR REPLACE INTO calls (seq, record) VALUES (?, ?)", (record.seq, encode_record(record))
-            )
-            if self.limit and record.seq > self.limit:
-                self._store.write("DELETE FROM calls WHERE seq <= ?", (record.seq - self.limit,))
-            self._store.commit(next_id=self._ids.peek, next_seq=record.seq + 1, dropped=self.dropped)
-        except StateFileDamaged:
-            if changed_state:
-                raise  # what the call stored was rolled back: its answer must not say it was kept
 
     def clear(self, *, reset_seq: bool = False) -> None:
         super().clear(reset_seq=reset_seq)
@@ -87,7 +97,13 @@ class _Attachments(dict[str, dict[int, int]]):
     def __init__(self, store: Store) -> None:
         super().__init__()
         self._store = store
-        for kind, key, blob_id in store.rows("SELECT kind, key, blob_id FROM attachments ORDER BY rowid"):
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the links again from the file (after a rolled-back transaction)."""
+        for links in self.values():
+            dict.clear(links)
+        for kind, key, blob_id in self._store.rows("SELECT kind, key, blob_id FROM attachments ORDER BY rowid"):
             self.setdefault(kind, {})
             dict.__setitem__(self[kind], key, blob_id)  # already on disk
 
@@ -116,16 +132,31 @@ class _Attachments(dict[str, dict[int, int]]):
 
 
 class SqliteStorage:
-    """A state file: ids, images, attachments and the journal survive a restart (``--state FILE``)."""
+    """A state file: ids, images, attachments and the journal survive a restart (``--state FILE``).
 
-    def __init__(self, path: Path | str) -> None:
+    `pool` bounds the files open at once (isolated tenants' files, see sqlite_tenants.py); a
+    file that cannot be opened is then a `StateUnavailable` (a 503 while serving).
+    """
+
+    def __init__(self, path: Path | str, pool: OpenFiles | None = None) -> None:
         self.path = Path(path)
         self.store: Store | None = None
+        self._pool = pool
+        self._ids: IdSequence | None = None
+        self._mark: int | None = None  # the next id before the call being written
 
     def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
         """Open (or create) the file and restore what it holds: the next id, the journal, the links."""
-        store = self.store = Store(self.path)
+        try:
+            store = self.store = Store(self.path, self._pool)
+        except (StateFileDamaged, StateUnavailable):
+            raise
+        except ConfigError as exc:
+            if self._pool is None:
+                raise
+            raise StateUnavailable(self.path, getattr(exc, "reason", None) or str(exc)) from None
         meta = store.meta()
+        self._ids = ids
         ids.set_next(meta.get("next_id", ids.first))
         journal = PersistentLog(journal_limit, store, ids)
         newest = "SELECT record FROM calls ORDER BY seq DESC" + (
@@ -133,7 +164,32 @@ class SqliteStorage:
         )
         records = [r for r in (decode_record(row[0]) for row in reversed(store.rows(newest))) if r is not None]
         journal.restore(records, meta.get("next_seq", 1), meta.get("dropped", 0))
-        return SqliteImageStore(store), journal, _Attachments(store)
+        images, attachments = SqliteImageStore(store), _Attachments(store)
+
+        def rolled_back() -> None:  # the file is back where the call began: so is what memory mirrors
+            if self._mark is not None:
+                ids.set_next(self._mark)
+            if store.damage is None:
+                with contextlib.suppress(*STORAGE_FAILURES):
+                    attachments.reload()
+
+        store.on_rollback.append(rolled_back)
+        return images, journal, attachments
+
+    @contextlib.contextmanager
+    def call(self) -> Iterator[None]:
+        """Held from a call's first change to its commit: no other thread writes in between, and a
+        failed write gives back the id the call took."""
+        store = self.store
+        if store is None or self._ids is None:
+            yield
+            return
+        with store.lock:
+            self._mark = self._ids.peek
+            try:
+                yield
+            finally:
+                self._mark = None
 
     def before_reset(self) -> None:
         if self.store is not None:

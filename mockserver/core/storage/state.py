@@ -6,10 +6,13 @@ state file that survives restarts. The fake is given one; the state opens its pi
 
 from __future__ import annotations
 
-from typing import Protocol
+import contextlib
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
 from mockserver.core.storage.memory import ImageStore, MemoryStorage
+from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.ids import IdSequence
 from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_BUDGET, CallLog
@@ -59,6 +62,17 @@ class State:
         self.images.share(images)
         self.images.limit_to(images.limit)  # a state file opened with a smaller budget evicts now
         self.journal.share(journal_budget if isinstance(journal_budget, Budget) else Budget(journal_budget))
+
+    def writing(self) -> AbstractContextManager[Any]:
+        """Held by a call from its behaviour to its journal record's commit.
+
+        For a state file: no other thread's call writes in between, and a write the file refuses
+        rolls back the call's image, links and id together (`SqliteStorage.call`). In memory
+        nothing can fail half-way, so nothing is held.
+        """
+        if isinstance(self.storage, SqliteStorage):
+            return self.storage.call()
+        return contextlib.nullcontext()
 
     def attach(self, kind: str, key: int, blob_id: int) -> None:
         self.attachments.setdefault(kind, {})[key] = blob_id
