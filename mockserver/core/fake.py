@@ -32,6 +32,7 @@ from mockserver.core.body.binding import Binding, bind, explain_misfiled
 from mockserver.core.config import Settings
 from mockserver.core.exchange import CallFacts, Outcome, RawRequest, record_online_refusal, record_refusal
 from mockserver.core.headers import auth
+from mockserver.core.headers.credentials import CredentialStore
 from mockserver.core.headers.locales import parse_select
 from mockserver.core.headers.negotiation import Answer, RequestMedia, error_media, negotiate
 from mockserver.core.headers.redaction import redact_query
@@ -376,8 +377,9 @@ class Fake:
         answer = self._negotiate(raw, contract, cached)
         if answer.not_acceptable is not None:
             return False
+        store = None if self.login.issued(raw.headers) else self.credentials
         try:
-            facts = self._header_facts(raw, contract, key, cached, answer, {})
+            facts = self._header_facts(raw, contract, key, cached, answer, {}, store)
         except ApiError:
             return False
         return facts.refusal is None
@@ -387,9 +389,7 @@ class Fake:
     ) -> Result:
         """The steps of one call, in the order the wire sees them; each may raise the call's ApiError."""
         key, cached = self.header_cache.lookup(contract, raw.headers, (self.settings, self.credentials))
-        call.answer = answer = (
-            cached.answer if cached is not None else negotiate(raw.headers, contract, self.settings.strict)
-        )
+        call.answer = answer = self._negotiate(raw, contract, cached)
         call.warnings += answer.warnings
         contract = self._route(raw, contract)
         if raw.method in DESCRIBE_METHODS:
@@ -400,7 +400,8 @@ class Fake:
             raise raw.body_problem
         # Issued tickets and tokens expire: the login service sees every call, cached headers or not.
         issued = self.login.check(raw.headers, call)
-        media = self._take_headers(call, self._header_facts(raw, contract, key, cached, answer, call))
+        store = None if issued is not None else self.credentials  # a credential issued here is no store's
+        media = self._take_headers(call, self._header_facts(raw, contract, key, cached, answer, call, store))
         call.auth = issued or call.auth
         binding = self._bind(raw, contract, media, call)
         return self._act(contract, binding, call, writing)
@@ -436,15 +437,20 @@ class Fake:
         cached: HeaderFacts | None,
         answer: Answer,
         call: CallFacts | dict[str, Any],
+        store: CredentialStore | None,
     ) -> HeaderFacts:
-        """What the header steps say of this request: kept from an earlier call, or worked out now and kept."""
+        """What the header steps say of this request: kept from an earlier call, or worked out now and kept.
+
+        `store` is the credential store this call's credential is checked against (none for a
+        ticket or token the login service issued).
+        """
         if cached is not None:
             if cached.auth is not None:
                 return cached
             extra = call.fresh_extra() if isinstance(call, CallFacts) else call
             return HeaderFacts(
                 answer=cached.answer,
-                auth=auth.authenticate(raw.headers, self.settings, self.credentials, extra),
+                auth=auth.authenticate(raw.headers, self.settings, store, extra),
                 locale=cached.locale,
                 locale_warnings=cached.locale_warnings,
                 request_media=cached.request_media,
@@ -452,7 +458,7 @@ class Fake:
                 redacted=cached.redacted,
             )
         extra = call.fresh_extra() if isinstance(call, CallFacts) else call
-        facts = read_headers(raw.headers, contract, answer, self.settings, self.credentials, extra)
+        facts = read_headers(raw.headers, contract, answer, self.settings, store, extra)
         self.header_cache.remember(key, facts, per_call_auth=self.credentials is not None)
         return facts
 

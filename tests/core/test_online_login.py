@@ -12,6 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from mockserver.core.config import Settings
+from mockserver.core.exchange import RawRequest
 from mockserver.core.fake import Fake
 from mockserver.core.online.applications import load_applications
 from mockserver.core.online.clock import Clock
@@ -25,6 +26,7 @@ from mockserver.core.vocabulary.errors import ApiError, ConfigError
 from ..online_support import (
     APP_TOKEN,
     CLIENT_ID,
+    SAVE_PATH,
     START,
     applications,
     call,
@@ -451,3 +453,31 @@ def test_no_401_at_all_is_not_proof_of_reauthenticating() -> None:
     assert call(fake, ticket) == 200
     with pytest.raises(AssertionError, match="No call was refused for an expired credential"):
         fake.assert_reauthenticated_after_401()
+
+
+# ---- a credential store beside the login service -----------------------------------------------
+
+STORE = {"users": {"tje0": "Tje0"}, "tickets": {"7T:dGplMA==": "tje0"}, "app_tokens": {APP_TOKEN: "Test app"}}
+
+
+def test_with_a_credential_store_a_ticket_issued_here_is_accepted_and_one_from_nowhere_refused() -> None:
+    fake = online_fake(credentials=STORE)
+    ticket = ticket_of(system_user(fake, login_body(fake)))
+    assert call(fake, ticket) == 200  # issued by the login service: no store is asked
+    assert call(fake, ticket) == 200  # the header cache keeps no store's verdict for it either
+    assert call(fake, "7T:dGplMA==") == 200  # the store's own ticket
+    assert call(fake, "7T:bm93aGVyZQ==") == 401  # neither issued here nor in the store
+    fake.clock.advance(hours=7)
+    assert call(fake, ticket) == 401  # the issued ticket's life is over, store or not
+
+
+def test_with_a_credential_store_the_precheck_leaves_an_issued_ticket_to_its_body() -> None:
+    fake = online_fake(credentials=STORE)
+    ticket = ticket_of(system_user(fake, login_body(fake)))
+    headers = {"Content-Type": "application/json", "Authorization": f"SOTicket {ticket}", "SO-AppToken": APP_TOKEN}
+    head = RawRequest.build("POST", SAVE_PATH, headers=headers)
+    assert fake.precheck(head) is None  # the body decides: the header steps pass for a ticket issued here
+    refused = fake.precheck(
+        RawRequest.build("POST", SAVE_PATH, headers={**headers, "Authorization": "SOTicket 7T:eA=="})
+    )
+    assert refused is not None and refused.status == 401

@@ -67,6 +67,17 @@ def check_call(
     return AuthInfo(scheme, issued.label, kind)
 
 
+def issued_here(book: CredentialBook, headers: Mapping[str, str]) -> bool:
+    """Whether the call's Authorization carries a ticket or token this fake issued (a look: nothing changes)."""
+    if not len(book):
+        return False
+    value = headers.get("Authorization")
+    if value is None:
+        return False
+    credential = value.strip().partition(" ")[2].strip()
+    return bool(credential) and book.find(credential) is not None
+
+
 def _never_issued(book: CredentialBook, settings: Any, kind: str, credential: str, entry: Pending) -> None:
     if not settings.issued_only:
         return

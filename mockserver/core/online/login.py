@@ -19,7 +19,7 @@ from mockserver.core.headers.auth import TICKET_PREFIX, fingerprint, redact_head
 from mockserver.core.headers.redaction import REDACTED
 from mockserver.core.online.applications import Application, load_applications
 from mockserver.core.online.clock import Clock
-from mockserver.core.online.credential_check import check_call, same_secret
+from mockserver.core.online.credential_check import check_call, issued_here, same_secret
 from mockserver.core.online.jwt_keys import SigningKey, identity_claims
 from mockserver.core.online.oauth import OAuthProblem, read_refresh, token_response
 from mockserver.core.online.system_user import (
@@ -74,6 +74,10 @@ class Login:
         """Who an issued ticket or token is, sliding a ticket's life; None for credentials not issued here
         (see credential_check.py for the 401s and 403s)."""
         return check_call(self.book, self.clock.now, self.settings, headers, entry)
+
+    def issued(self, headers: Mapping[str, str]) -> bool:
+        """Whether the call's credential is one this service issued: then a credential store is not asked."""
+        return issued_here(self.book, headers)
 
     # ---- the system user flow --------------------------------------------------------------
 
