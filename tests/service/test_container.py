@@ -54,6 +54,7 @@ TENANT_PATH = "/Cust12345/api/v1/Agents/BLOB/SaveImageStream"
 XML_ANSWER = '<int xmlns="http://schemas.microsoft.com/2003/10/Serialization/">{}</int>'
 RUNTIME = {"mockserver", "aiohttp", "lxml", "aiohappyeyeballs", "aiosignal", "attrs", "frozenlist", "idna"}
 RUNTIME |= {"multidict", "pillow", "propcache", "typing-extensions", "yarl"}
+RUNTIME |= {"pyjwt", "cryptography", "cffi", "pycparser"}  # the JWTs Online logins and notifications sign
 
 SBIN_PATH = os.environ.get("PATH", "") + ":/usr/local/sbin:/usr/sbin:/sbin"
 # What a dockerd run leaves outside its data-root and exec-root; removed when they were not there.
