@@ -44,7 +44,11 @@ PNG = base64.b64decode(
 )
 HEADERS = {"Content-Type": "application/json", "Authorization": "Basic dGplMDpUamUw"}
 MAX_BODY = 256 * 1024  # the server's --max-body-size, so oversized bodies stay cheap to send
-SERVER_OPTIONS = ["--tenants", "isolated", "--quiet", "--image-budget", "16M", "--max-body-size", str(MAX_BODY)]
+# Budgets the load fills within the first minute: the soak is about what happens once they are full.
+SERVER_OPTIONS = [
+    *("--tenants", "isolated", "--quiet", "--image-budget", "16M", "--journal-budget", "16M"),
+    *("--max-body-size", str(MAX_BODY)),
+]
 
 
 @dataclass

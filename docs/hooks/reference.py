@@ -370,7 +370,8 @@ LIMITS = (
         "repeats are dropped and counted; the next one logged says how many were dropped",
     ),
     Limit(
-        "images kept: bytes, metadata (description and type included), every tenant's together",
+        "images kept: bytes, metadata (description and type included), person and project links, "
+        "every tenant's together, in memory and in state files alike",
         setting("image_budget", human_size),
         "`image_budget` (`0`: no limit); held and shed in `/_health` under `budgets.images`",
         "the tenant holding the most gives up first: its oldest images keep only their metadata "
@@ -387,10 +388,27 @@ LIMITS = (
         "once no image bytes can go, the oldest rows go; their ids still answer `410 Gone`, never `404`",
     ),
     Limit(
+        "one person or project link",
+        constant("mockserver.core.storage.links", "LINK_WEIGHT", lambda v: f"{v} bytes"),
+        "`core.storage.links.LINK_WEIGHT`, counted against `image_budget`",
+        "when the links hold the most of the budget, the oldest link of the kind with the most goes (linking "
+        "an id again makes it the newest); the newest link stays",
+    ),
+    Limit(
         "free space kept inside a state file",
-        constant("mockserver.core.storage._store", "RECLAIM_SLACK", human_size),
-        "`core.store.RECLAIM_SLACK`",
+        lambda: (
+            human_size(importlib.import_module("mockserver.core.storage._store").RECLAIM_SLACK)
+            + f" or {importlib.import_module('mockserver.core.storage._store').RECLAIM_SHARE:.0%} of the file, "
+            + "whichever is less"
+        ),
+        "`core.store.RECLAIM_SLACK`, `core.store.RECLAIM_SHARE`",
         "pages freed beyond it are given back to the file system; below it the next saves reuse them",
+    ),
+    Limit(
+        "image bytes read back from state files and kept for the next read",
+        constant("mockserver.core.storage._sqlite_images", "SERVE_CACHE", human_size),
+        "`core.storage.sqlite_images.SERVE_CACHE`: one cache for the root file and every tenant file",
+        "the least recently read picture leaves the cache (it is read from its file again when asked for)",
     ),
     Limit(
         "a state file's write-ahead log",
@@ -422,8 +440,8 @@ LIMITS = (
         "journal bytes, every tenant's records together",
         setting("journal_budget", human_size),
         "`journal_budget` (`0`: no limit); held and shed in `/_health` under `budgets.journal`",
-        "the journal holding the most drops its oldest record, counted in `dropped`; the newest record "
-        "always stays",
+        "the journal holding the most drops its oldest record, counted in `dropped`, from its state file "
+        "too; the newest record always stays",
     ),
     Limit(
         "one call record",

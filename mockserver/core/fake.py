@@ -110,7 +110,7 @@ class Fake:
             self.tenants = Tenants(self._new_tenant, self.settings.max_tenants)
             storage = self.state.storage
             if isinstance(storage, SqliteStorage) and storage.store is not None:
-                self._tenant_files = TenantFiles(storage.store)
+                self._tenant_files = TenantFiles(storage.store, cache=storage.cache)
                 for name in self._tenant_files.names():
                     self.tenants.get(name)  # reopen what a restart left, so /_calls shows every tenant
 

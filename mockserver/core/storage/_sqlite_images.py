@@ -8,12 +8,14 @@ the oldest rows go, so the file stops growing under steady load (the same pictur
 million times is one blob but a million rows). An id whose row went is `forgotten_through`:
 still known to be issued (410 Gone), never "unknown". Reading checks the bytes against their SHA-256,
 so data damaged inside the file is reported as such instead of being served. What was read is
-kept in a small cache (`SERVE_CACHE` bytes): fifty clients fetching one image share one copy.
+kept in a small cache (`SERVE_CACHE` bytes, one for all of a fake's files): fifty clients
+fetching one image share one copy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -29,62 +31,88 @@ FORGOTTEN = ImageInfo(0, "", None)
 
 
 class RecentBlobs:
-    """The bytes of recently read blobs by SHA-256, at most `limit` bytes (callers hold the store's lock)."""
+    """The bytes of recently read blobs by SHA-256, at most `limit` bytes.
 
-    def __init__(self, limit: int) -> None:
+    One is shared by a fake's state files (the root's and every tenant's): content-addressed, a
+    picture two tenants stored is one entry, and a file only asks for a blob its own rows name.
+    """
+
+    def __init__(self, limit: int = SERVE_CACHE) -> None:
         self.limit = limit
         self._items: OrderedDict[str, bytes] = OrderedDict()
         self._size = 0
+        self._lock = threading.Lock()
 
     def get(self, sha256: str) -> bytes | None:
-        data = self._items.get(sha256)
-        if data is not None:
-            self._items.move_to_end(sha256)
-        return data
+        with self._lock:
+            data = self._items.get(sha256)
+            if data is not None:
+                self._items.move_to_end(sha256)
+            return data
 
     def put(self, sha256: str, data: bytes) -> None:
-        if len(data) > self.limit or sha256 in self._items:
-            return
-        self._items[sha256] = data
-        self._size += len(data)
-        while self._size > self.limit:
-            self._size -= len(self._items.popitem(last=False)[1])
+        with self._lock:
+            if len(data) > self.limit or sha256 in self._items:
+                return
+            self._items[sha256] = data
+            self._size += len(data)
+            while self._size > self.limit:
+                self._size -= len(self._items.popitem(last=False)[1])
 
     def discard(self, sha256: str) -> None:
-        data = self._items.pop(sha256, None)
-        if data is not None:
-            self._size -= len(data)
+        with self._lock:
+            data = self._items.pop(sha256, None)
+            if data is not None:
+                self._size -= len(data)
 
     def clear(self) -> None:
-        self._items.clear()
-        self._size = 0
+        with self._lock:
+            self._items.clear()
+            self._size = 0
+
+    @property
+    def size(self) -> int:
+        return self._size
 
 
 class SqliteImageStore(ImageStore):
-    """Blob id → bytes, read from the file; in memory only the cache of recently read bytes."""
+    """Blob id → bytes, read from the file; in memory only the cache of recently read bytes.
 
-    def __init__(self, store: Store, budget: int = 0) -> None:
-        super().__init__(budget)
+    The file's images join the fake's one image budget (`share`) like an in-memory store's: a
+    save here may make another tenant's file give up its oldest (`shed`, through the file's
+    `give_up`), and another tenant's save may make this one do so.
+    """
+
+    def __init__(self, store: Store, cache: RecentBlobs | None = None) -> None:
+        super().__init__(0)
         self._store = store
-        self._recent = RecentBlobs(SERVE_CACHE)
+        self._recent = cache if cache is not None else RecentBlobs()
         # length() of a blob reads its record header, not its pages: cheap even for a large file.
-        self._held = int(store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0]) + int(
+        held = int(store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0]) + int(
             store.rows(
                 f"SELECT coalesce(sum({METADATA_WEIGHT} + length(coalesce(type, ''))"
                 " + length(coalesce(description, ''))), 0) FROM images"
             )[0][0]
         )
+        with self.shared.lock:
+            self.shared.charge(self, held)
         self._cursor = 0  # eviction walks images by id; every id up to here is evicted or shares a newer blob
         self._forgotten_through = store.meta().get("forgotten_through", 0)  # ids whose rows the budget took
-        self._before = (self._held, self._cursor, self._forgotten_through)  # what a rollback restores
+        self._before = (self.held, self._cursor, self._forgotten_through)  # what a rollback restores
         store.on_begin.append(self._began)
         store.on_rollback.append(self._rolled_back)
 
     def _began(self) -> None:
-        self._before = (self._held, self._cursor, self._forgotten_through)
+        self._before = (self.held, self._cursor, self._forgotten_through)
 
     def _rolled_back(self) -> None:
-        self._held, self._cursor, self._forgotten_through = self._before
+        held, self._cursor, self._forgotten_through = self._before
+        with self.shared.lock:
+            self.shared.charge(self, held - self.held)
+
+    def _charge(self, size: int) -> None:
+        with self.shared.lock:
+            self.shared.charge(self, size)
 
     @property
     def held_bytes(self) -> int:
@@ -92,30 +120,23 @@ class SqliteImageStore(ImageStore):
         with self._store.lock:
             return int(self._store.rows("SELECT coalesce(sum(length(data)), 0) FROM blobs")[0][0])
 
-    @property
-    def held(self) -> int:
-        """Image bytes and metadata rows: what the budget bounds."""
-        return self._held
-
-    @held.setter
-    def held(self, value: int) -> None:
-        self._held = value
-
     def share(self, budget: Budget) -> None:
-        """Take the fake-wide limit as this file's own: a state file's images keep a budget of their own.
-
-        The file evicts by what it holds, under its own lock; it does not join the budget a fake's
-        in-memory stores share (docs/limits.md says so).
-        """
-        self.budget = budget.limit
+        """Count this file's images against `budget` from now on (a fake's image stores share one)."""
+        with self._store.lock:
+            with self.shared.lock:
+                self.shared.leave(self)
+            self.shared = budget
+            with budget.lock:
+                budget.join(self)
+                budget.settle()
+            self._store.commit()
 
     def limit_to(self, budget: int) -> None:
         with self._store.lock:
-            self.budget = budget
-            newest = self._store.rows("SELECT sha256 FROM images ORDER BY blob_id DESC LIMIT 1")
-            evicted = self._evict_file(newest[0][0] if newest else None)
+            shed = self.shared.shed_count
+            self.shared.set_limit(budget)
             self._store.commit()
-            if evicted:
+            if self.shared.shed_count > shed:
                 self._store.reclaim()  # a smaller budget than the file was filled under: shrink it now
 
     def put(
@@ -123,25 +144,36 @@ class SqliteImageStore(ImageStore):
     ) -> StoredImage:
         info = info or ImageInfo.of(data)
         with self._store.lock:
+            size = metadata_weight(type, description)
             if self._store.write("INSERT OR IGNORE INTO blobs (sha256, data) VALUES (?, ?)", (info.sha256, data)):
-                self._held += len(data)
+                size += len(data)
             # Ids are fresh (IdSequence.take); a blob id stored twice would leave its first blob to the walk.
             self._store.write(
                 "INSERT OR REPLACE INTO images VALUES (?, ?, ?, ?, ?, ?)",
                 (blob_id, info.sha256, info.size, info.format, type, description),
             )
-            self._held += metadata_weight(type, description)
             self._cursor = min(self._cursor, blob_id - 1)
-            self._evict_file(info.sha256)
+            shared = self.shared
+            with shared.lock:
+                shared.newest = self
+                shared.charge(self, size)
+                if shared.limit and shared.held > shared.limit:
+                    shared.settle()
         return StoredImage(blob_id, data, info, type, description)
 
-    def _evict_file(self, keep: str | None) -> int:
-        """Delete the oldest blobs' bytes until the rest fit the budget; `keep` (the newest) stays.
+    def shed(self) -> bool:
+        """Give up the oldest blob's bytes, else the oldest metadata row (the budget settling).
 
-        Returns how many blobs went.
+        The newest image stays when this file added last. Another thread using the file: nothing now.
         """
-        evicted = 0
-        while self.budget and self._held > self.budget:
+        return self._store.give_up(self._shed_one)
+
+    def _shed_one(self) -> bool:
+        newest = self._store.rows("SELECT blob_id, sha256 FROM images ORDER BY blob_id DESC LIMIT 1")
+        if not newest:
+            return False
+        keep = newest[0][1] if self.shared.newest is self else None
+        while True:
             found = self._store.rows(
                 "SELECT i.blob_id, i.sha256, length(b.data) FROM images i JOIN blobs b ON b.sha256 = i.sha256"
                 " WHERE i.blob_id > ? ORDER BY i.blob_id LIMIT 1",
@@ -153,35 +185,35 @@ class SqliteImageStore(ImageStore):
             newer = self._store.rows("SELECT 1 FROM images WHERE sha256 = ? AND blob_id > ? LIMIT 1", (sha256, blob_id))
             if not newer and sha256 == keep:
                 break  # reached the image just saved: it stays, and the walk resumes before it
-            self._cursor = blob_id
             if newer:
+                self._cursor = blob_id
                 continue  # saved again later: the blob goes when that newest save's turn comes
             self._store.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
-            self._held -= size
+            self._cursor = blob_id  # after the write began the transaction: a rollback walks here again
+            self._charge(-size)
             self._recent.discard(sha256)
             self._store.freed()
-            evicted += 1
-        while self.budget and self._held > self.budget:
-            # No more bytes may go: the oldest metadata rows go, never the newest image's.
-            oldest = self._store.rows("SELECT blob_id, sha256, type, description FROM images ORDER BY blob_id LIMIT 2")
-            if len(oldest) < 2:
-                break
-            blob_id, sha256, type_, description = oldest[0]
-            self._store.write("DELETE FROM images WHERE blob_id = ?", (blob_id,))
-            self._held -= metadata_weight(type_, description)
-            if not self._store.rows("SELECT 1 FROM images WHERE sha256 = ? LIMIT 1", (sha256,)):
-                size = self._store.rows("SELECT length(data) FROM blobs WHERE sha256 = ?", (sha256,))
-                if size:  # bytes no image names any more
-                    self._store.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
-                    self._held -= int(size[0][0])
-                    self._recent.discard(sha256)
-            self._forgotten_through = max(self._forgotten_through, blob_id)
-            self._store.write(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES ('forgotten_through', ?)", (self._forgotten_through,)
-            )
-            self._store.freed()
-            evicted += 1
-        return evicted
+            return True
+        # No more bytes may go: the oldest metadata row goes, never the newest image's.
+        oldest = self._store.rows("SELECT blob_id, sha256, type, description FROM images ORDER BY blob_id LIMIT 2")
+        if not oldest or (keep is not None and len(oldest) < 2):
+            return False
+        blob_id, sha256, type_, description = oldest[0]
+        self._store.write("DELETE FROM images WHERE blob_id = ?", (blob_id,))
+        size = metadata_weight(type_, description)
+        if not self._store.rows("SELECT 1 FROM images WHERE sha256 = ? LIMIT 1", (sha256,)):
+            held = self._store.rows("SELECT length(data) FROM blobs WHERE sha256 = ?", (sha256,))
+            if held:  # bytes no image names any more
+                self._store.write("DELETE FROM blobs WHERE sha256 = ?", (sha256,))
+                size += int(held[0][0])
+                self._recent.discard(sha256)
+        self._charge(-size)
+        self._forgotten_through = max(self._forgotten_through, blob_id)
+        self._store.write(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('forgotten_through', ?)", (self._forgotten_through,)
+        )
+        self._store.freed()
+        return True
 
     def entry(self, blob_id: int) -> StoredImage | None:
         with self._store.lock:
@@ -229,7 +261,8 @@ class SqliteImageStore(ImageStore):
         with self._store.lock:
             self._store.write("DELETE FROM images")
             self._store.write("DELETE FROM blobs")
-            self._held, self._cursor, self._forgotten_through = 0, 0, 0
+            self._charge(-self.held)
+            self._cursor, self._forgotten_through = 0, 0
             self._recent.clear()
             self._store.freed()
             self._store.commit()

@@ -12,7 +12,7 @@ rather than hand out the same ids twice.
 
 Space: the file uses ``auto_vacuum=INCREMENTAL`` (a file from before gets it with a one-time
 VACUUM at open), so deleted rows give their pages back: after evictions once more than
-`RECLAIM_SLACK` bytes are free (below that the next saves reuse them). A reset replaces the
+`RECLAIM_SLACK` bytes, or a quarter of the file, are free (below that the next saves reuse them). A reset replaces the
 content by an empty database at once (`wipe`), and the file shrinks to a few pages.
 
 Ownership: a file is opened only if it is the fake's (opening.py).
@@ -42,7 +42,8 @@ from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, S
 from mockserver.core.storage.opening import APPLICATION_ID, SCHEMA, SCHEMA_VERSION, connect
 from mockserver.core.vocabulary.errors import ConfigError
 
-RECLAIM_SLACK = 32 * 1024 * 1024  # free pages kept for the next saves before the file is shrunk
+RECLAIM_SLACK = 32 * 1024 * 1024  # free pages kept for the next saves before the file is shrunk, at most
+RECLAIM_SHARE = 0.25  # and at most this share of the file's pages (many small tenant files: little slack each)
 DAMAGE_CODES = frozenset({sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB})
 # A write the file system refused: the file is intact, this call's changes are not in it.
 WRITE_FAILURE_CODES = frozenset(
@@ -186,24 +187,48 @@ class Store:
                 self._freed = False
                 # What was committed stands; the next call meets the damage or the full disk.
                 with contextlib.suppress(StateFileDamaged, StateWriteFailed, StateUnavailable):
-                    self.reclaim(RECLAIM_SLACK)
+                    self.reclaim(RECLAIM_SLACK, RECLAIM_SHARE)
+
+    def give_up(self, step: Callable[[], bool]) -> bool:
+        """Run a budget's `step` (delete the oldest of something) on this file, for a budget settling.
+
+        Another thread using the file means nothing may go now: False, without waiting (a thread
+        holding one file's lock may be waiting for the budget's, so this one never waits for a
+        file's). Inside a call's own transaction (the call's save made the budget settle) the
+        step joins it, and a failed write goes to the call (its answer is the 503); otherwise what
+        the step wrote is committed here, and a file that refuses the write gives nothing up.
+        """
+        if self._closed or self.damage is not None or not self.lock.acquire(blocking=False):
+            return False
+        try:
+            if self.in_transaction:
+                return step()
+            try:
+                done = step()
+                self.commit()
+                return done
+            except (StateFileDamaged, StateWriteFailed, StateUnavailable):
+                return False
+        finally:
+            self.lock.release()
 
     def freed(self) -> None:
         """Note that rows were deleted: after the commit, give the space back if it is more than the slack."""
         self._freed = True
 
-    def reclaim(self, slack: int = 0) -> None:
-        """Shrink the file by the free pages beyond `slack` bytes (outside a transaction)."""
+    def reclaim(self, slack: int = 0, share: float = 0.0) -> None:
+        """Shrink the file by its free pages beyond `slack` bytes or `share` of its pages, the fewer (not in a call)."""
         with self.lock:
             if self._closed or self.in_transaction:
                 return
             page_size = self._execute("PRAGMA page_size").fetchone()[0]
             free = self._execute("PRAGMA freelist_count").fetchone()[0]
-            excess = free - slack // page_size
+            pages = self._execute("PRAGMA page_count").fetchone()[0]
+            excess = free - min(slack // page_size, int(pages * share))
             if excess <= 0:
                 return
             try:
-                if free * 2 > self._execute("PRAGMA page_count").fetchone()[0]:
+                if free * 2 > pages:
                     # Mostly free: rebuilding copies only what is left, where moving pages one by one
                     # into the holes would take many times longer.
                     self.conn.execute("VACUUM")

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from mockserver.core.storage.errors import ImageEvicted
+from mockserver.core.storage.links import Attachments
 from mockserver.core.vocabulary.budget import Budget
 from mockserver.core.vocabulary.ids import IdSequence
 from mockserver.core.vocabulary.images import ImageInfo
@@ -215,8 +216,8 @@ class ImageStore(Mapping[int, bytes]):
 class MemoryStorage:
     """Keeps everything in the fake's own objects; nothing to restore, commit or close."""
 
-    def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
-        return ImageStore(), CallLog(journal_limit), {}
+    def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, Attachments]:
+        return ImageStore(), CallLog(journal_limit), Attachments()
 
     def before_reset(self) -> None:
         """Nothing to empty: the state clears the in-memory pieces itself."""

@@ -8,14 +8,16 @@ the image store is in _sqlite_images.py.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 from mockserver.core.storage._records_json import decode_record, encode_record
-from mockserver.core.storage._sqlite_images import SqliteImageStore
+from mockserver.core.storage._sqlite_images import RecentBlobs, SqliteImageStore
 from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import StateFileDamaged, StateUnavailable, StateWriteFailed
+from mockserver.core.storage.links import Attachments
 from mockserver.core.storage.memory import ImageStore
 from mockserver.core.storage.open_files import OpenFiles
 from mockserver.core.vocabulary.errors import ConfigError
@@ -37,6 +39,7 @@ class PersistentLog(CallLog):
         super().__init__(limit)
         self._store = store
         self._ids = ids
+        self._appending = False
 
     def append(self, entry: CallRecord | Pending) -> None:
         if entry.seq == 0 and isinstance(entry, Pending):
@@ -48,15 +51,36 @@ class PersistentLog(CallLog):
                 self._store.write(
                     "INSERT OR REPLACE INTO calls (seq, record) VALUES (?, ?)", (record.seq, encode_record(record))
                 )
-                if self.limit and record.seq > self.limit:
-                    self._store.write("DELETE FROM calls WHERE seq <= ?", (record.seq - self.limit,))
+                # What memory no longer keeps (the limit, or the byte budget shared with every tenant) goes.
+                first = max(self._first_kept(record.seq), record.seq - self.limit + 1 if self.limit else 0)
+                self._store.write("DELETE FROM calls WHERE seq < ?", (first,))
                 dropped = self.dropped + (1 if self.limit and len(self) >= self.limit else 0)  # once appended
                 self._store.commit(next_id=self._ids.peek, next_seq=record.seq + 1, dropped=dropped)
             except STORAGE_FAILURES:
                 if changed_state:
                     raise  # what the call stored was rolled back: its answer must not say it was kept
                 # The call changed nothing the file keeps: its record stays in memory only.
-        super().append(record)
+        self._appending = True
+        try:
+            super().append(record)
+        finally:
+            self._appending = False
+
+    def _first_kept(self, default: int) -> int:
+        with self._lock:
+            return self._records[0].seq if self._records else default
+
+    def shed(self) -> bool:
+        """Drop the oldest record for the budget, and from the file too (now if it is free, else at its next append)."""
+        if not super().shed():
+            return False
+        if not self._appending:  # another journal's call made this one give up: the file follows now
+            self._store.give_up(self._trim)
+        return True
+
+    def _trim(self) -> bool:
+        self._store.write("DELETE FROM calls WHERE seq < ?", (self._first_kept(self._next_seq),))
+        return True
 
     def clear(self, *, reset_seq: bool = False) -> None:
         super().clear(reset_seq=reset_seq)
@@ -64,88 +88,62 @@ class PersistentLog(CallLog):
         self._store.commit(dropped=0, **({"next_seq": 1} if reset_seq else {}))
 
 
-class _Links(dict[int, int]):
-    """Entity id → blob id for one kind; every change is written through."""
-
-    def __init__(self, store: Store, kind: str, items: Mapping[int, int] | None = None) -> None:
-        super().__init__(items or {})
-        self._store, self._kind = store, kind
-
-    def __setitem__(self, key: int, blob_id: int) -> None:
-        super().__setitem__(key, blob_id)
-        self._store.write("INSERT OR REPLACE INTO attachments VALUES (?, ?, ?)", (self._kind, key, blob_id))
-
-    def __delitem__(self, key: int) -> None:
-        super().__delitem__(key)
-        self._store.write("DELETE FROM attachments WHERE kind = ? AND key = ?", (self._kind, key))
-
-    def pop(self, key: int, *default: Any) -> Any:
-        if key in self:
-            value = self[key]
-            del self[key]
-            return value
-        return super().pop(key, *default)
-
-    def clear(self) -> None:
-        super().clear()
-        self._store.write("DELETE FROM attachments WHERE kind = ?", (self._kind,))
-
-
-class _Attachments(dict[str, dict[int, int]]):
-    """Kind → links; the mapping `State.attachments` is, with writes going to the file."""
+class _FileAttachments(Attachments):
+    """The links of a state file: every change written through, read back after a rollback."""
 
     def __init__(self, store: Store) -> None:
         super().__init__()
         self._store = store
         self.reload()
 
+    def _writing(self) -> AbstractContextManager[Any]:
+        return self._store.lock
+
+    def _giving_up(self, step: Callable[[], bool]) -> bool:
+        return self._store.give_up(step)
+
+    def _wrote(self, kind: str, key: int, blob_id: int) -> None:
+        # REPLACE gives the row a new rowid: the file keeps the links newest last, as memory does.
+        self._store.write("INSERT OR REPLACE INTO attachments VALUES (?, ?, ?)", (kind, key, blob_id))
+
+    def _deleted(self, kind: str, key: int) -> None:
+        self._store.write("DELETE FROM attachments WHERE kind = ? AND key = ?", (kind, key))
+
+    def _cleared(self, kind: str) -> None:
+        self._store.write("DELETE FROM attachments WHERE kind = ?", (kind,))
+
     def reload(self) -> None:
-        """Read the links again from the file (after a rolled-back transaction)."""
+        """Read the links again from the file (at open, and after a rolled-back transaction)."""
         for links in self.values():
             dict.clear(links)
         for kind, key, blob_id in self._store.rows("SELECT kind, key, blob_id FROM attachments ORDER BY rowid"):
-            self.setdefault(kind, {})
-            dict.__setitem__(self[kind], key, blob_id)  # already on disk
-
-    def setdefault(self, kind: str, default: Mapping[int, int] | None = None) -> dict[int, int]:
-        if kind not in self:
-            links = _Links(self._store, kind)
-            super().__setitem__(kind, links)
-            for key, blob_id in (default or {}).items():
-                links[key] = blob_id
-        return self[kind]
-
-    def __setitem__(self, kind: str, value: Mapping[int, int]) -> None:
-        self.pop(kind, None)
-        self.setdefault(kind, value)
-
-    def pop(self, kind: str, *default: Any) -> Any:
-        links = self.get(kind)
-        if isinstance(links, _Links):
-            links.clear()
-        return super().pop(kind, *default)
+            dict.__setitem__(self.setdefault(kind), key, blob_id)  # already on disk
+        self._recount()
 
     def clear(self) -> None:
-        super().clear()
-        self._store.write("DELETE FROM attachments")
-        self._store.commit()
+        with self._store.lock:
+            super().clear()
+            self._store.write("DELETE FROM attachments")
+            self._store.commit()
 
 
 class SqliteStorage:
     """A state file: ids, images, attachments and the journal survive a restart (``--state FILE``).
 
     `pool` bounds the files open at once (isolated tenants' files, see sqlite_tenants.py); a
-    file that cannot be opened is then a `StateUnavailable` (a 503 while serving).
+    file that cannot be opened is then a `StateUnavailable` (a 503 while serving). `cache` is the
+    cache of recently read blobs, one for a fake's files (the root file's, given to its tenants').
     """
 
-    def __init__(self, path: Path | str, pool: OpenFiles | None = None) -> None:
+    def __init__(self, path: Path | str, pool: OpenFiles | None = None, cache: RecentBlobs | None = None) -> None:
         self.path = Path(path)
         self.store: Store | None = None
+        self.cache = cache if cache is not None else RecentBlobs()
         self._pool = pool
         self._ids: IdSequence | None = None
         self._mark: int | None = None  # the next id before the call being written
 
-    def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
+    def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, Attachments]:
         """Open (or create) the file and restore what it holds: the next id, the journal, the links."""
         try:
             store = self.store = Store(self.path, self._pool)
@@ -164,7 +162,7 @@ class SqliteStorage:
         )
         records = [r for r in (decode_record(row[0]) for row in reversed(store.rows(newest))) if r is not None]
         journal.restore(records, meta.get("next_seq", 1), meta.get("dropped", 0))
-        images, attachments = SqliteImageStore(store), _Attachments(store)
+        images, attachments = SqliteImageStore(store, self.cache), _FileAttachments(store)
 
         def rolled_back() -> None:  # the file is back where the call began: so is what memory mirrors
             if self._mark is not None:

@@ -11,13 +11,15 @@ Each open tenant file holds two file descriptors (the database and its WAL). At 
 `MAX_OPEN_TENANT_FILES` are open at once: past it the least recently used idle tenant's file is
 closed, and opened again (and checked again) at that tenant's next call. A tenant whose file
 cannot be opened (no file descriptor left, the file gone or replaced) is answered `503`
-(`StateFileUnavailableException`), never a 500.
+(`StateFileUnavailableException`), never a 500. Every tenant file shares the root file's cache of
+recently read blobs, and its images, links and journal count against the fake's one budget each.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from mockserver.core.storage._sqlite_images import RecentBlobs
 from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import StateUnavailable
 from mockserver.core.storage.open_files import OpenFiles
@@ -34,10 +36,11 @@ def tenant_directory(root: Path) -> Path:
 class TenantFiles:
     """The tenant files the root state file lists; `storage(name)` opens one, making and listing it if new."""
 
-    def __init__(self, root: Store, limit: int | None = None) -> None:
+    def __init__(self, root: Store, limit: int | None = None, cache: RecentBlobs | None = None) -> None:
         self.root = root
         self.directory = tenant_directory(root.path)
         self.pool = OpenFiles(MAX_OPEN_TENANT_FILES if limit is None else limit)
+        self.cache = cache if cache is not None else RecentBlobs()  # recently read blobs, for every tenant file
 
     def names(self) -> list[str]:
         """Every tenant the root file lists, in the order they were made."""
@@ -48,7 +51,7 @@ class TenantFiles:
         with self.root.lock:
             listed = self.root.rows("SELECT file FROM tenants WHERE name = ? COLLATE NOCASE", (name,))
             if listed:
-                return SqliteStorage(self.directory / listed[0][0], self.pool)
+                return SqliteStorage(self.directory / listed[0][0], self.pool, self.cache)
             path = self.directory / f"{name}.sqlite"
             if path.exists() or path.is_symlink():
                 raise StateUnavailable(
@@ -64,7 +67,7 @@ class TenantFiles:
             # Listed first, made second: a file the list names was made by the fake (or is made now).
             self.root.write("INSERT INTO tenants (name, file) VALUES (?, ?)", (name, path.name))
             self.root.commit()
-            return SqliteStorage(path, self.pool)
+            return SqliteStorage(path, self.pool, self.cache)
 
 
 __all__ = ["MAX_OPEN_TENANT_FILES", "TenantFiles", "tenant_directory"]

@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from mockserver.core.storage.errors import DEFAULT_IMAGE_BUDGET
+from mockserver.core.storage.links import Attachments
 from mockserver.core.storage.memory import ImageStore, MemoryStorage
 from mockserver.core.storage.sqlite import SqliteStorage
 from mockserver.core.vocabulary.budget import Budget
@@ -21,7 +22,7 @@ from mockserver.core.vocabulary.journal import DEFAULT_JOURNAL_BUDGET, CallLog
 class Storage(Protocol):
     """Where a fake's state lives (memory or a file)."""
 
-    def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, dict[str, dict[int, int]]]:
+    def open(self, ids: IdSequence, journal_limit: int) -> tuple[ImageStore, CallLog, Attachments]:
         """Return the image store, journal and attachments, restoring `ids` from what is kept."""
         ...
 
@@ -41,8 +42,9 @@ class Storage(Protocol):
 class State:
     """Everything a fake remembers; one per fake, nothing global.
 
-    `image_budget` bounds the bytes of stored images and their metadata (0 = unlimited): past it
-    the oldest images' bytes are dropped, then their metadata (see `ImageStore`); `journal_budget`
+    `image_budget` bounds the bytes of stored images, their metadata and the person and project
+    links (0 = unlimited): past it the oldest images' bytes are dropped, then their metadata (see
+    `ImageStore`), and the oldest links when they hold the most (links.py); `journal_budget`
     bounds the journal's bytes (see `CallLog`). Either may be a `Budget` shared with other states
     (a fake's tenants): then it bounds them all together.
     """
@@ -60,6 +62,7 @@ class State:
         self.images, self.journal, self.attachments = self.storage.open(self.ids, journal_limit)
         images = image_budget if isinstance(image_budget, Budget) else Budget(image_budget)
         self.images.share(images)
+        self.attachments.share(images)  # person and project links count against the image budget too
         self.images.limit_to(images.limit)  # a state file opened with a smaller budget evicts now
         self.journal.share(journal_budget if isinstance(journal_budget, Budget) else Budget(journal_budget))
 
