@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Any, TypeVar
 
 from mockserver.core.vocabulary.images import ImageInfo
@@ -178,15 +179,26 @@ DEFAULT_WAIT = 5.0
 T = TypeVar("T")
 
 
-class Assertions:
-    """The assertions a fake offers over its journal (`Fake` hands its own methods on to these)."""
+@dataclass(frozen=True, slots=True)
+class SaveQuery:
+    """What `assert_saved` asks of an accepted save (each None: anything)."""
 
-    def __init__(self, journal: CallLog) -> None:
-        self.journal = journal
+    type: str | None = None
+    description: str | None = None
+    image: bytes | None = None
+    _: KW_ONLY
+    blob_id: int | None = None
+    count: int | None = None
+    image_sha256: str | None = None
 
-    @property
-    def calls(self) -> CallList:
-        return self.journal.snapshot()
+
+class SaveAssertions(ABC):
+    """`assert_saved` and its waits: their arguments and meaning, written once for every kind of fake.
+
+    The in-process `Fake` and `RemoteFake` (testing/remote.py) inherit these and say how a
+    `SaveQuery` is checked: now (`_saved`), blocking until it holds (`_saved_within`), or awaited
+    (`_saved_soon`). Each fails with the same `ExpectationFailed` text.
+    """
 
     def assert_saved(
         self,
@@ -201,26 +213,77 @@ class Assertions:
         """Assert an accepted save with these values arrived; return the latest such call.
 
         `type` compares case-insensitively, `image` by content (sha256; or give `image_sha256`,
-        the hex digest). With `count`, exactly that many matching calls must have arrived.
+        the hex digest). With `count`, exactly that many matching calls must have arrived. The
+        failure message lists the closest calls and the fields that differed.
         """
         __tracebackhide__ = True  # a failure shows the test's line and this message, not the library's source
-        fields = expectations(type, description, image, blob_id, image_sha256)
+        return self._saved(SaveQuery(type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256))
+
+    async def wait_for(self, *args: Any, timeout: float = DEFAULT_WAIT, **expected: Any) -> CallRecord:
+        """`assert_saved`, waiting up to `timeout` seconds for it to hold (a save made asynchronously).
+
+        Takes `assert_saved`'s arguments; returns as soon as a matching call is recorded, and when
+        the time is up fails with exactly the message `assert_saved` would give then.
+        """
+        __tracebackhide__ = True
+        return await self._saved_soon(SaveQuery(*args, **expected), timeout)
+
+    def wait_for_sync(self, *args: Any, timeout: float = DEFAULT_WAIT, **expected: Any) -> CallRecord:
+        """`wait_for` blocking this thread: for sync tests with a threaded or served fake."""
+        __tracebackhide__ = True
+        return self._saved_within(SaveQuery(*args, **expected), timeout)
+
+    @abstractmethod
+    def _saved(self, query: SaveQuery) -> CallRecord:
+        """The latest accepted save matching `query`, or ExpectationFailed."""
+
+    @abstractmethod
+    async def _saved_soon(self, query: SaveQuery, timeout: float) -> CallRecord:
+        """`_saved`, awaited until it holds or `timeout` seconds pass."""
+
+    @abstractmethod
+    def _saved_within(self, query: SaveQuery, timeout: float) -> CallRecord:
+        """`_saved`, blocking until it holds or `timeout` seconds pass."""
+
+
+class Assertions(SaveAssertions):
+    """The assertions a fake offers over its journal (`Fake` hands its own methods on to these)."""
+
+    def __init__(self, journal: CallLog) -> None:
+        self.journal = journal
+
+    @property
+    def calls(self) -> CallList:
+        return self.journal.snapshot()
+
+    def _saved(self, query: SaveQuery) -> CallRecord:
+        __tracebackhide__ = True
+        q = query
+        fields = expectations(q.type, q.description, q.image, q.blob_id, q.image_sha256)
         # Only saves: ChangePersonImage and GetBlobStream records carry a blob id too.
         calls = self.calls.filter(operation="SaveImageStream")
         matched = calls.filter(lambda r: all(f.matches(r) for f in fields))
         width = max(len(f.name) for f in fields)
         wanted = "\n".join(f"  {f.name:<{width}} = {f.shown}" for f in fields)
-        if count is not None and len(matched) != count:
+        if q.count is not None and len(matched) != q.count:
             seqs = ", ".join(f"#{r.seq}" for r in matched) or "none"
             text, misses = near_misses(calls, fields)
             raise ExpectationFailed(
-                f"Expected {count} accepted save(s) with:\n{wanted}\nbut {len(matched)} matched ({seqs}).\n{text}",
+                f"Expected {q.count} accepted save(s) with:\n{wanted}\nbut {len(matched)} matched ({seqs}).\n{text}",
                 misses,
             )
         if not matched:
             text, misses = near_misses(calls, fields)
             raise ExpectationFailed(f"Expected an accepted save with:\n{wanted}\nbut none arrived.\n{text}", misses)
         return matched.last
+
+    async def _saved_soon(self, query: SaveQuery, timeout: float) -> CallRecord:
+        return await self.until(lambda: self._saved(query), timeout)
+
+    def _saved_within(
+        self, query: SaveQuery, timeout: float, serving_loop: asyncio.AbstractEventLoop | None = None
+    ) -> CallRecord:
+        return self.until_sync(lambda: self._saved(query), timeout, serving_loop)
 
     def assert_no_violations(self) -> None:
         """Assert no call was rejected; the message lists every violation of every rejected call."""
@@ -260,50 +323,6 @@ class Assertions:
         """Block until at least `n` calls are recorded: for sync tests with a threaded fake."""
         __tracebackhide__ = True
         return self.until_sync(lambda: self.check_calls(n, timeout, **filters), timeout, serving_loop)
-
-    async def wait_for(
-        self,
-        type: str | None = None,
-        description: str | None = None,
-        image: bytes | None = None,
-        *,
-        blob_id: int | None = None,
-        count: int | None = None,
-        image_sha256: str | None = None,
-        timeout: float = DEFAULT_WAIT,
-    ) -> CallRecord:
-        """`assert_saved`, waiting up to `timeout` seconds for it to hold (a save made asynchronously).
-
-        Returns as soon as a matching call is recorded; when the time is up, fails with exactly
-        the message `assert_saved` would give then.
-        """
-        return await self.until(
-            lambda: self.assert_saved(
-                type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
-            ),
-            timeout,
-        )
-
-    def wait_for_sync(
-        self,
-        type: str | None = None,
-        description: str | None = None,
-        image: bytes | None = None,
-        *,
-        blob_id: int | None = None,
-        count: int | None = None,
-        image_sha256: str | None = None,
-        timeout: float = DEFAULT_WAIT,
-        serving_loop: asyncio.AbstractEventLoop | None = None,
-    ) -> CallRecord:
-        """`wait_for` blocking this thread: for sync tests with a threaded fake."""
-        return self.until_sync(
-            lambda: self.assert_saved(
-                type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
-            ),
-            timeout,
-            serving_loop,
-        )
 
     def check_calls(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
         """At least `n` calls matching `filters` are recorded now, or ExpectationFailed (what waiting checks)."""

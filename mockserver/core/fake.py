@@ -26,7 +26,7 @@ from mockserver.core.answering.answers import (
 from mockserver.core.answering.behaviours import BEHAVIOURS, Result
 from mockserver.core.answering.coverage import compute
 from mockserver.core.answering.faults import Fault, FaultSet, InjectedFault
-from mockserver.core.assertions import DEFAULT_WAIT, Assertions
+from mockserver.core.assertions import DEFAULT_WAIT, Assertions, SaveAssertions, SaveQuery
 from mockserver.core.body import codecs
 from mockserver.core.body.binding import Binding, bind, explain_misfiled
 from mockserver.core.config import Settings
@@ -58,7 +58,7 @@ from mockserver.core.vocabulary.journal import CallList, CallLog
 from mockserver.core.vocabulary.records import CallRecord
 
 
-class Fake:
+class Fake(SaveAssertions):
     """One fake SuperOffice tenant: contracts, settings and state, without any networking.
 
     `storage` says where the state lives; by default memory, or the SQLite file named by
@@ -245,26 +245,19 @@ class Fake:
 
     # ---- assertions (the part: `self.expect`) ------------------------------------------------
 
-    def assert_saved(
-        self,
-        type: str | None = None,
-        description: str | None = None,
-        image: bytes | None = None,
-        *,
-        blob_id: int | None = None,
-        count: int | None = None,
-        image_sha256: str | None = None,
-    ) -> CallRecord:
-        """Assert an accepted save with these values arrived; return the latest such call.
+    # assert_saved, wait_for and wait_for_sync come from SaveAssertions, and run here:
 
-        `type` compares case-insensitively, `image` by content (sha256; or give `image_sha256`,
-        the hex digest). With `count`, exactly that many matching calls must have arrived. The
-        failure message lists the closest calls and the fields that differed.
-        """
+    def _saved(self, query: SaveQuery) -> CallRecord:
         __tracebackhide__ = True
-        return self.expect.assert_saved(
-            type, description, image, blob_id=blob_id, count=count, image_sha256=image_sha256
-        )
+        return self.expect._saved(query)
+
+    async def _saved_soon(self, query: SaveQuery, timeout: float) -> CallRecord:
+        __tracebackhide__ = True
+        return await self.expect._saved_soon(query, timeout)
+
+    def _saved_within(self, query: SaveQuery, timeout: float) -> CallRecord:
+        __tracebackhide__ = True
+        return self.expect._saved_within(query, timeout, self.serving_loop)
 
     def assert_no_violations(self) -> None:
         """Assert no call was rejected; the message lists every violation of every rejected call."""
@@ -294,20 +287,6 @@ class Fake:
         """At least `n` calls matching `filters` are recorded now, or the AssertionError waiting would raise."""
         __tracebackhide__ = True
         return self.expect.check_calls(n, timeout, **filters)
-
-    async def wait_for(self, *args: Any, timeout: float = DEFAULT_WAIT, **expected: Any) -> CallRecord:
-        """`assert_saved`, waiting up to `timeout` seconds for it to hold (a save made asynchronously).
-
-        Takes `assert_saved`'s arguments; returns as soon as a matching call is recorded, and when
-        the time is up fails with exactly the message `assert_saved` would give then.
-        """
-        __tracebackhide__ = True
-        return await self.expect.wait_for(*args, timeout=timeout, **expected)
-
-    def wait_for_sync(self, *args: Any, timeout: float = DEFAULT_WAIT, **expected: Any) -> CallRecord:
-        """`wait_for` blocking this thread: for sync tests with a threaded fake."""
-        __tracebackhide__ = True
-        return self.expect.wait_for_sync(*args, timeout=timeout, serving_loop=self.serving_loop, **expected)
 
     # ---- the pipeline ----------------------------------------------------------------------
 

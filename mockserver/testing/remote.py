@@ -18,7 +18,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ..core.answering.faults import Fault, parse_fault
-from ..core.assertions import DEFAULT_WAIT, ExpectationFailed, NearMiss
+from ..core.assertions import DEFAULT_WAIT, ExpectationFailed, NearMiss, SaveAssertions, SaveQuery
 from ..core.loader import load_contracts
 from ..core.vocabulary.errors import ApiError, ConfigError
 from ..core.vocabulary.journal import CallList
@@ -34,7 +34,7 @@ def _save_path() -> str:
     return next((c.path for c in contracts if c.name == "SaveImageStream"), contracts.contracts[0].path)
 
 
-class RemoteFake:
+class RemoteFake(SaveAssertions):
     """A served fake at `url`, driven over HTTP with the in-process fake's API (see the module notes)."""
 
     def __init__(self, url: str, admin_token: str | None = None, *, prefix: str = "") -> None:
@@ -122,63 +122,22 @@ class RemoteFake:
         """Remove every fault; return how many there were."""
         return int(self.http.request("DELETE", "/_faults")["cleared"])
 
-    def assert_saved(
-        self,
-        type: str | None = None,
-        description: str | None = None,
-        image: bytes | None = None,
-        *,
-        blob_id: int | None = None,
-        count: int | None = None,
-        image_sha256: str | None = None,
-    ) -> CallRecord:
-        """As `Fake.assert_saved`: the latest matching save, or AssertionError with the closest calls."""
-        kwargs = _saved(type, description, image, blob_id, count, image_sha256)
-        return self._assert("assert_saved", kwargs)[0]
+    # assert_saved, wait_for and wait_for_sync come from SaveAssertions, and run in the served fake:
+
+    def _saved(self, query: SaveQuery) -> CallRecord:
+        return self._assert("assert_saved", _saved(query))[0]
+
+    def _saved_within(self, query: SaveQuery, timeout: float) -> CallRecord:
+        return self._assert("assert_saved", _saved(query), wait=timeout)[0]
+
+    async def _saved_soon(self, query: SaveQuery, timeout: float) -> CallRecord:
+        return await asyncio.to_thread(self._saved_within, query, timeout)
 
     def assert_no_violations(self) -> None:
         self._assert("assert_no_violations", {})
 
     def assert_no_warnings(self) -> None:
         self._assert("assert_no_warnings", {})
-
-    def wait_for_sync(
-        self,
-        type: str | None = None,
-        description: str | None = None,
-        image: bytes | None = None,
-        *,
-        blob_id: int | None = None,
-        count: int | None = None,
-        image_sha256: str | None = None,
-        timeout: float = DEFAULT_WAIT,
-    ) -> CallRecord:
-        """`assert_saved`, waiting up to `timeout` seconds for it to hold."""
-        kwargs = _saved(type, description, image, blob_id, count, image_sha256)
-        return self._assert("assert_saved", kwargs, wait=timeout)[0]
-
-    async def wait_for(
-        self,
-        type: str | None = None,
-        description: str | None = None,
-        image: bytes | None = None,
-        *,
-        blob_id: int | None = None,
-        count: int | None = None,
-        image_sha256: str | None = None,
-        timeout: float = DEFAULT_WAIT,
-    ) -> CallRecord:
-        """`wait_for_sync` without blocking the event loop."""
-        return await asyncio.to_thread(
-            self.wait_for_sync,
-            type,
-            description,
-            image,
-            blob_id=blob_id,
-            count=count,
-            image_sha256=image_sha256,
-            timeout=timeout,
-        )
 
     def wait_for_calls_sync(self, n: int = 1, timeout: float = DEFAULT_WAIT, **filters: Any) -> CallList:
         """Block until at least `n` calls matching `filters` are recorded; AssertionError after `timeout`.
@@ -200,22 +159,10 @@ def _near_miss(data: Mapping[str, Any]) -> NearMiss:
     return NearMiss(data["seq"], data["call"], differences)
 
 
-def _saved(
-    type: str | None,
-    description: str | None,
-    image: bytes | None,
-    blob_id: int | None,
-    count: int | None,
-    image_sha256: str | None,
-) -> dict[str, Any]:
-    return {
-        "type": type,
-        "description": description,
-        "image": base64.b64encode(image).decode("ascii") if image is not None else None,
-        "blob_id": blob_id,
-        "count": count,
-        "image_sha256": image_sha256,
-    }
+def _saved(query: SaveQuery) -> dict[str, Any]:
+    """The query as `POST /_assert` takes it (the image in base64)."""
+    image = base64.b64encode(query.image).decode("ascii") if query.image is not None else None
+    return {**asdict(query), "image": image}
 
 
 def connect(url: str, admin_token: str | None = None) -> RemoteFake:

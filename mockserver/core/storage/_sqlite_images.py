@@ -123,12 +123,8 @@ class SqliteImageStore(ImageStore):
     def share(self, budget: Budget) -> None:
         """Count this file's images against `budget` from now on (a fake's image stores share one)."""
         with self._store.lock:
-            with self.shared.lock:
-                self.shared.leave(self)
-            self.shared = budget
-            with budget.lock:
-                budget.join(self)
-                budget.settle()
+            previous, self.shared = self.shared, budget
+            budget.adopt(self, previous)
             self._store.commit()
 
     def limit_to(self, budget: int) -> None:

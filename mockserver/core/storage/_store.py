@@ -135,11 +135,15 @@ class Store:
         try:
             return conn.execute(sql, params)
         except sqlite3.DatabaseError as exc:
-            if is_damage(exc):
-                self.damaged(str(exc))
-            if is_write_failure(exc):
-                self.write_failed(str(exc))
-            raise
+            self._failed(exc)
+
+    def _failed(self, exc: sqlite3.DatabaseError) -> NoReturn:
+        """Raise what SQLite's error means: damage, a refused write (both rolled back), or the error itself."""
+        if is_damage(exc):
+            self.damaged(str(exc))
+        if is_write_failure(exc):
+            self.write_failed(str(exc))
+        raise exc
 
     def _rollback(self) -> None:
         """Roll back the open transaction, if any, and tell the listeners (lock held)."""
@@ -237,11 +241,7 @@ class Store:
                     self.conn.executescript(f"PRAGMA incremental_vacuum({int(excess)});")
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.DatabaseError as exc:
-                if is_damage(exc):
-                    self.damaged(str(exc))
-                if is_write_failure(exc):
-                    self.write_failed(str(exc))
-                raise
+                self._failed(exc)
 
     def wipe(self) -> None:
         """Replace the whole content by an empty state file, in one step, and shrink the file to it.
@@ -271,11 +271,7 @@ class Store:
                 empty.backup(self.conn)
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.DatabaseError as exc:
-                if is_damage(exc):
-                    self.damaged(str(exc))
-                if is_write_failure(exc):
-                    self.write_failed(str(exc))
-                raise
+                self._failed(exc)
             finally:
                 empty.close()
 

@@ -88,12 +88,8 @@ class Attachments(dict[str, Links]):
     def share(self, budget: Budget) -> None:
         """Count the links against `budget` from now on (the image budget a fake's tenants share)."""
         with self._writing():
-            with self.shared.lock:
-                self.shared.leave(self)
-            self.shared = budget
-            with budget.lock:
-                budget.join(self)
-                budget.settle()
+            previous, self.shared = self.shared, budget
+            budget.adopt(self, previous)
 
     def setdefault(self, kind: str, default: Mapping[int, int] | None = None) -> Links:
         if kind not in self:

@@ -52,6 +52,14 @@ class Budget:
                 self._holders.remove(holder)
                 self.held -= holder.held
 
+    def adopt(self, holder: Holder, previous: Budget) -> None:
+        """Take `holder` over from the budget it counted against, then settle (it names this one already)."""
+        with previous.lock:
+            previous.leave(holder)
+        with self.lock:
+            self.join(holder)
+            self.settle()
+
     def charge(self, holder: Holder, size: int) -> None:
         """`holder` now holds `size` more bytes (negative: fewer). Callers hold `lock`.
 
