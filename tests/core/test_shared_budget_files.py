@@ -12,6 +12,8 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
+import threading
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -209,3 +211,48 @@ def test_tenant_journal_files_share_the_journal_byte_budget(tmp_path: Path) -> N
         assert record_bytes <= 2 * budget  # JSON text, a little larger than what memory counts
     finally:
         fake.release()
+
+
+# ---- threads -------------------------------------------------------------------------------
+
+
+def test_threads_saving_into_many_tenant_files_finish_and_share_the_budget_exactly(tmp_path: Path) -> None:
+    """Large bodies are decoded on worker threads: saves into different tenant files run at once.
+
+    Each holds its own file's lock and then the budget's; the budget makes other files give up
+    only through a lock taken without waiting. A deadlock would leave a thread here for ever.
+    """
+    budget, tenants, saves = 96 * KIB, 6, 60
+    fake = Fake(tenants="isolated", state=tmp_path / "app.sqlite", image_budget=budget)
+    errors: list[BaseException] = []
+
+    def client(t: int) -> None:
+        try:
+            for n in range(saves):
+                blob_id = call(fake, f"/T{t}{SAVE_PATH}", save_body(image=picture(t * 1000 + n, 6 * KIB)))
+                if n % 3 == 0:
+                    link(fake, n, blob_id, f"/T{t}")
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(t,), daemon=True) for t in range(tenants)]
+    try:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 120
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        assert not any(thread.is_alive() for thread in threads), "a thread is still waiting: a deadlock"
+        assert not errors, errors
+        shared = fake.images.shared
+        parts = [fake.tenant(f"T{t}").state for t in range(tenants)] + [fake.state]
+        assert sum(s.images.held + s.attachments.held for s in parts) == shared.held  # nothing counted twice
+        with shared.lock:
+            shared.settle()  # a file busy when another's save settled gives up now, the threads quiet
+        assert shared.held <= budget
+        for t in range(tenants):  # every id a thread was given is still known: held, or 410, never 404
+            images = fake.tenant(f"T{t}").images
+            assert all(images.entry(blob_id) is not None for blob_id in range(1, saves + 1))
+    finally:
+        if not any(thread.is_alive() for thread in threads):  # a deadlocked file's lock would hold release too
+            fake.release()
