@@ -110,12 +110,18 @@ def canned(err: ApiError) -> bytes:
 
 
 class GuardedHandler(RequestHandler):
-    """A connection with a deadline for each request's head, counted against the server's cap."""
+    """A connection with a deadline for each request's head, counted against the server's cap.
+
+    The deadline costs a request no timer of its own: the first bytes of a head note the time,
+    and one timer per connection (`_tick`) looks at it when the oldest head could be due, then
+    sets itself for the next time one could be. A request pays two attribute writes and a clock read.
+    """
 
     tally: Connections
-    _head_timer: asyncio.TimerHandle | None = None
+    _timer: asyncio.TimerHandle | None = None
     _head_since: float = 0.0
     _heads_seen: int = 0
+    _in_head: bool = False
     _counted: bool = False
 
     @property
@@ -130,17 +136,19 @@ class GuardedHandler(RequestHandler):
             self.tally.refused += 1
             self._refuse(_full(self.limits.max_connections))
             return
-        self._arm()
+        loop = asyncio.get_running_loop()
+        self._in_head, self._head_since = True, loop.time()  # the first head is due from the connection's start
+        self._timer = loop.call_at(self._head_since + self.limits.header_timeout, self._tick)
 
     def data_received(self, data: bytes) -> None:
-        if self._head_timer is None and self._waiter is not None:  # the first bytes of a new request
-            self._arm()
+        if not self._in_head and self._waiter is not None:  # the first bytes of a new request
+            self._in_head, self._head_since, self._heads_seen = True, self._loop.time(), self._request_count
         super().data_received(data)
         if self._request_count != self._heads_seen:  # a whole head arrived
-            self._disarm()
+            self._in_head, self._heads_seen = False, self._request_count
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._disarm()
+        self._stop_timer()
         if self._counted:
             self._counted = False
             self.tally.open -= 1
@@ -148,32 +156,35 @@ class GuardedHandler(RequestHandler):
 
     @property
     def waiting_for_head(self) -> bool:
-        return self._head_timer is not None
+        return self._in_head
 
     @property
     def idle(self) -> bool:
         return self._waiter is not None and not self._messages
 
-    def _arm(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._heads_seen = self._request_count
-        self._head_since = loop.time()
-        self._head_timer = loop.call_later(self.limits.header_timeout, self._head_expired)
+    def _tick(self) -> None:
+        """Cut the connection if its head is overdue; else look again when the next one could be."""
+        self._timer = None
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        timeout = self.limits.header_timeout
+        now = self._loop.time()
+        if self._in_head and now - self._head_since >= timeout:
+            self.tally.slow_heads_cut += 1
+            self._refuse(_slow_head(timeout))
+            return
+        due = self._head_since + timeout if self._in_head else now + timeout
+        self._timer = self._loop.call_at(due, self._tick)
 
-    def _disarm(self) -> None:
-        timer, self._head_timer = self._head_timer, None
-        self._heads_seen = self._request_count
+    def _stop_timer(self) -> None:
+        timer, self._timer = self._timer, None
+        self._in_head = False
         if timer is not None:
             timer.cancel()
 
-    def _head_expired(self) -> None:
-        self._head_timer = None
-        if self._request_count == self._heads_seen:
-            self.tally.slow_heads_cut += 1
-            self._refuse(_slow_head(self.limits.header_timeout))
-
     def _refuse(self, err: ApiError) -> None:
-        self._disarm()
+        self._stop_timer()
         transport = self.transport
         if transport is not None and not transport.is_closing():
             transport.write(canned(err))

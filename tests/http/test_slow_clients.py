@@ -70,6 +70,36 @@ async def test_a_head_trickling_in_is_cut_at_the_deadline_with_a_408() -> None:
         assert len(fake.calls) == 0  # no request was read: nothing to journal
 
 
+async def test_each_request_on_a_kept_alive_connection_has_its_own_deadline() -> None:
+    """Older than the deadline is no fault: a head is due within it of its own first byte."""
+    keep = b"GET /_health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    async with FakeServer(port=0, header_timeout=1, idle_timeout=30) as fake:
+        reader, writer = await connect(fake)
+        try:
+            for _ in range(3):  # 3.6 s of one connection, each request whole: none is cut
+                writer.write(keep)
+                head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), GUARD)
+                assert head.startswith(b"HTTP/1.1 200"), head
+                length = int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+                await asyncio.wait_for(reader.readexactly(length), GUARD)
+                await asyncio.sleep(1.2)
+            writer.write(b"GET /_health HTTP/1.1\r\nX-Slow")  # then one trickles: cut 1 s after its first byte
+            started = asyncio.get_running_loop().time()
+            answer = asyncio.ensure_future(reader.read())
+            for _ in range(50):  # bounded to 5 s
+                if answer.done():
+                    break
+                writer.write(b"w")
+                await asyncio.sleep(0.1)
+            data = await asyncio.wait_for(answer, GUARD)
+            waited = asyncio.get_running_loop().time() - started
+        finally:
+            writer.close()
+        assert data.startswith(b"HTTP/1.1 408")
+        assert waited >= 0.9  # the deadline runs from this head's first byte, not from the connection's start
+        assert (await health(fake))["connections"]["slow_heads_cut"] == 1
+
+
 async def test_slowloris_connections_past_the_cap_do_not_keep_a_normal_client_out() -> None:
     cap = 20
     async with FakeServer(port=0, header_timeout=60, max_connections=cap) as fake:
