@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -80,3 +82,30 @@ def headers(content_type: str | None = "application/json", accept: str | None = 
 def core_settings(**overrides: Any) -> Settings:
     """Settings for a fake on a free port serving only the SaveImageStream contract."""
     return Settings(port=0, contracts=SAVE_CONTRACT, **overrides)
+
+
+# SuperOffice Online's tenant states, as its documentation lists them (ONLINE.md): the tests' own list.
+ONLINE_STATES = (
+    "Unknown",
+    "Provisioning",
+    "Running",
+    "Deleted",
+    "Suspended",
+    "OnlineMaintenance",
+    "OfflineMaintenance",
+    "ProvisioningFailed",
+    "Deleting",
+    "DeleteFailed",
+    "MigrationPending",
+)
+
+
+def serve_on_state(state: Path) -> subprocess.CompletedProcess[str]:
+    """``mockserver serve --state STATE --port 0`` run to its end (a start that is refused ends at once)."""
+    return subprocess.run(
+        [sys.executable, "-m", "mockserver", "serve", "--state", str(state), "--port", "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )

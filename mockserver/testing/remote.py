@@ -17,10 +17,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from typing import Any
 
-from ..core.answering.faults import Fault, parse_fault
+from ..core.answering.faults import Fault, checked_fault, fault_spec
 from ..core.assertions import DEFAULT_WAIT, ExpectationFailed, NearMiss, SaveAssertions, SaveQuery
 from ..core.loader import load_contracts
-from ..core.vocabulary.errors import ApiError, ConfigError
 from ..core.vocabulary.journal import CallList
 from ..core.vocabulary.records import CallRecord
 from ..core.vocabulary.wire import record_from_json
@@ -102,16 +101,8 @@ class RemoteFake(SaveAssertions):
 
     def inject(self, kind: str | Fault | Mapping[str, Any], **options: Any) -> RemoteFault:
         """Add a fault, checked here first as the in-process fake checks it (ConfigError)."""
-        if isinstance(kind, Fault):
-            spec: dict[str, Any] = {**asdict(kind), **options}
-        elif isinstance(kind, Mapping):
-            spec = {**kind, **options}
-        else:
-            spec = {"kind": kind, **options}
-        try:
-            parse_fault(spec)
-        except ApiError as err:
-            raise ConfigError(err.text) from None
+        spec = fault_spec(kind, options)
+        checked_fault(spec)
         sent = {k: v for k, v in spec.items() if v is not None}
         return RemoteFault(self.http, self.http.request("POST", "/_faults", sent)["faults"][0])
 

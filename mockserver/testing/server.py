@@ -61,18 +61,9 @@ class ThreadedFakeServer(FakeServer):
     ``with ThreadedFakeServer() as fake: requests.post(fake.api_url, ...)``
     """
 
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        *,
-        contracts: ContractSet | None = None,
-        storage: Storage | None = None,
-        **overrides: Any,
-    ) -> None:
-        """Configure the fake as `FakeServer` does; `start_thread` (or ``with``) serves it from its own thread."""
-        super().__init__(settings, contracts=contracts, storage=storage, **overrides)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+    # Configured as `FakeServer` is; `start_thread` (or ``with``) serves it from its own thread.
+    _loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
 
     def start_thread(self) -> ThreadedFakeServer:
         """Start the loop thread and serve; return once the port is bound."""

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +15,7 @@ from mockserver import ConfigError, Fake, FakeServer, RawRequest
 from mockserver.core.storage._store import Store
 from mockserver.core.storage.errors import StateFileDamaged
 
-from ..support import PNG, SAVE_PATH, json_headers, save_body
+from ..support import PNG, SAVE_PATH, json_headers, save_body, serve_on_state
 
 ROOT = Path(__file__).resolve().parents[2]
 GET_BLOB = "/api/v1/Agents/BLOB/GetBlobStream"
@@ -86,13 +84,7 @@ def test_a_damaged_file_refuses_to_open_with_the_reason(tmp_path: Path) -> None:
 def test_serve_prints_one_error_line_and_exits_2(tmp_path: Path) -> None:
     state = filled_state(tmp_path)
     overwrite_middle(state)
-    done = subprocess.run(
-        [sys.executable, "-m", "mockserver", "serve", "--state", str(state), "--port", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_on_state(state)
     assert done.returncode == 2
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr

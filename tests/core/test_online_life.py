@@ -16,22 +16,12 @@ from mockserver.core.online.tenant_life import OnlineLife
 from mockserver.core.tenants import TENANT_NAME
 from mockserver.core.vocabulary.errors import ApiError, ConfigError
 
+from ..support import ONLINE_STATES
+
 GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 BODY = json.dumps({"Type": "PersonImage", "Image": GIF}).encode()
 HEADERS = {"Authorization": "Basic dGplMDpUamUw", "Content-Type": "application/json"}
-DOCUMENTED = [
-    "Unknown",
-    "Provisioning",
-    "Running",
-    "Deleted",
-    "Suspended",
-    "OnlineMaintenance",
-    "OfflineMaintenance",
-    "ProvisioningFailed",
-    "Deleting",
-    "DeleteFailed",
-    "MigrationPending",
-]
+DOCUMENTED = list(ONLINE_STATES)
 
 
 def life(**kw: object) -> OnlineLife:

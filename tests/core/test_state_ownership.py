@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from mockserver import ConfigError, Fake, FakeServer, RawRequest
 from mockserver.core.storage.errors import NotAStateFile
 from mockserver.core.storage.opening import APPLICATION_ID, SCHEMA_VERSION
 
-from ..support import SAVE_PATH, json_headers, save_body
+from ..support import SAVE_PATH, json_headers, save_body, serve_on_state
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,13 +149,7 @@ def test_a_file_made_before_the_stamp_is_adopted_when_every_table_is_the_fakes(t
 def test_serve_refuses_a_foreign_file_with_one_line_and_exit_status_2(tmp_path: Path) -> None:
     state = users_database(tmp_path / "app.sqlite")
     before = snapshot(tmp_path)
-    done = subprocess.run(
-        [sys.executable, "-m", "mockserver", "serve", "--state", str(state), "--port", "0"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_on_state(state)
     assert done.returncode == 2
     assert done.stderr.splitlines() == [
         f"error: {state} is not a mockserver state file (an SQLite database with tables the fake did not "

@@ -16,21 +16,11 @@ from hypothesis import strategies as st
 from mockserver import Fake
 from mockserver.core.exchange import RawRequest
 
+from ..support import ONLINE_STATES
+
 HOSTS = ("sod", "sod2", "sod3")
 TENANTS = ("Cust1", "Cust2")
-STATES = (
-    "Unknown",
-    "Provisioning",
-    "Running",
-    "Deleted",
-    "Suspended",
-    "OnlineMaintenance",
-    "OfflineMaintenance",
-    "ProvisioningFailed",
-    "Deleting",
-    "DeleteFailed",
-    "MigrationPending",
-)
+STATES = ONLINE_STATES
 AVAILABLE = {"Running", "OnlineMaintenance"}
 GIF = "R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw=="
 BODY = json.dumps({"Type": "PersonImage", "Image": GIF}).encode()

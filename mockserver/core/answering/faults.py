@@ -203,6 +203,23 @@ class Hit:
         return result
 
 
+def fault_spec(kind: str | Fault | Mapping[str, Any], options: Mapping[str, Any]) -> dict[str, Any]:
+    """`inject`'s arguments as one spec: a kind and options, a `Fault`, or a mapping, options on top."""
+    if isinstance(kind, Fault):
+        return {**asdict(kind), **options}
+    if isinstance(kind, Mapping):
+        return {**kind, **options}
+    return {"kind": kind, **options}
+
+
+def checked_fault(spec: Mapping[str, Any]) -> Fault:
+    """The fault `spec` describes; a ConfigError naming what is wrong (for a caller in Python)."""
+    try:
+        return parse_fault(spec)
+    except ApiError as err:
+        raise ConfigError(err.text) from None
+
+
 class FaultSet:
     """The faults of one fake, first injected first tried; at most one fires per call."""
 
@@ -220,17 +237,12 @@ class FaultSet:
 
     def inject(self, kind: str | Fault | Mapping[str, Any], **options: Any) -> InjectedFault:
         """Add a fault from a kind and options, a `Fault` or a spec; ConfigError names what is wrong."""
-        if isinstance(kind, Fault):
-            spec: Mapping[str, Any] = {**asdict(kind), **options}
-        elif isinstance(kind, Mapping):
-            spec = {**kind, **options}
-        else:
-            spec = {"kind": kind, **options}
+        fault = checked_fault(fault_spec(kind, options))
         try:
-            fault = parse_fault(spec)
-            return self.add(fault, self._resolve(fault.path))
-        except ApiError as err:
+            operation = self._resolve(fault.path)
+        except ApiError as err:  # a path naming no agent call
             raise ConfigError(err.text) from None
+        return self.add(fault, operation)
 
     def remove(self, ident: int) -> bool:
         with self._lock:

@@ -70,10 +70,6 @@ class RecentBlobs:
             self._items.clear()
             self._size = 0
 
-    @property
-    def size(self) -> int:
-        return self._size
-
 
 class SqliteImageStore(ImageStore):
     """Blob id → bytes, read from the file; in memory only the cache of recently read bytes.
@@ -165,10 +161,12 @@ class SqliteImageStore(ImageStore):
         return self._store.give_up(self._shed_one)
 
     def _shed_one(self) -> bool:
-        newest = self._store.rows("SELECT blob_id, sha256 FROM images ORDER BY blob_id DESC LIMIT 1")
-        if not newest:
-            return False
-        keep = newest[0][1] if self.shared.newest is self else None
+        keep = None  # the newest image's picture stays when this file added last
+        if self.shared.newest is self:
+            newest = self._store.rows("SELECT sha256 FROM images ORDER BY blob_id DESC LIMIT 1")
+            if not newest:
+                return False
+            keep = newest[0][0]
         while True:
             found = self._store.rows(
                 "SELECT i.blob_id, i.sha256, length(b.data) FROM images i JOIN blobs b ON b.sha256 = i.sha256"
